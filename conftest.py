@@ -1,0 +1,18 @@
+"""Test-session environment for tests/ and the notebooks nbval runs (kernels inherit it)."""
+
+import os
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).parent
+_scratch = Path(tempfile.mkdtemp(prefix="baeum-test-"))
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # nothing downloads, in tests or notebooks
+os.environ.setdefault("KIT_LANG", "en")
+# One converted copy of the bundled model shared by all workers (they lock while
+# converting); kept between local runs, rebuilt on a fresh clone.
+os.environ.setdefault("KIT_CACHE_DIR", str(ROOT / ".cache" / "kit"))
+# Quotas: built-in defaults and a throw-away ledger, never the developer's own.
+os.environ["KIT_QUOTA_FILE"] = str(_scratch / "quota.toml")
+os.environ["KIT_QUOTA_DB"] = str(_scratch / "quota.sqlite")
+os.environ.setdefault("MPLBACKEND", "Agg")

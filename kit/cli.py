@@ -1,0 +1,70 @@
+"""The `kit` command for teachers and admins: doctor, prepare, models, quota."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kit import messages
+from kit.errors import KitError
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from kit.doctor import report
+
+    text, problems = report()
+    print(text)
+    return 1 if problems else 0
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    import torch
+
+    from kit import bundled
+    from kit.device import DTYPES
+
+    dtypes = tuple(DTYPES[d] for d in args.dtype) if args.dtype else (torch.float32,)
+    folder = bundled.prepare(Path(args.cache_dir) if args.cache_dir else None, dtypes)
+    print(messages.t("prepared_at", path=folder))
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from kit.loading import models
+
+    for row in models():
+        here = "✓" if row["on_this_machine"] else "·"
+        korean = "ko" if row["korean"] else "  "
+        print(f"{here} {row['name']:<18} {row['size']:>5} {korean}  {row['repo']}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the `kit` command."""
+    from kit import quota_cli
+
+    top = argparse.ArgumentParser(prog="kit", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+    sub.add_parser("doctor", help="check the set-up").set_defaults(func=_doctor)
+    prep = sub.add_parser("prepare", help="convert the bundled model into the cache")
+    prep.add_argument("--cache-dir", help="default: KIT_CACHE_DIR or ~/.cache/baeum")
+    prep.add_argument("--dtype", action="append", choices=["float32", "bfloat16"])
+    prep.set_defaults(func=_prepare)
+    sub.add_parser("models", help="list known models").set_defaults(func=_models)
+    quota_cli.add_subcommands(sub)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the `kit` command and return its exit code."""
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KitError as error:
+        print(f"✗ {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

