@@ -51,7 +51,10 @@ def main() -> None:
     plain(model)  # warm-up both paths once
     results: dict[str, list[float]] = {"plain model.generate": [], "kit Model.chat": []}
     for _ in range(ROUNDS):
-        for label, run in (("plain model.generate", plain), ("kit Model.chat", through_kit)):
+        for label, run in (
+            ("plain model.generate", plain),
+            ("kit Model.chat", through_kit),
+        ):
             seconds, tokens = run(model)
             results[label].append(tokens / seconds)
     for label, rates in results.items():

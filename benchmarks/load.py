@@ -27,10 +27,6 @@ def worker(mode: str) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         from kit.bundled import gguf_path
-    elif mode == "plain-folder":
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        from kit.bundled import prepared_dir
     else:
         import kit
     imported = time.perf_counter()
@@ -38,10 +34,6 @@ def worker(mode: str) -> None:
         path = gguf_path()
         tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
         model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
-    elif mode == "plain-folder":  # transformers' own loader on kit's converted copy
-        folder = prepared_dir()
-        tokenizer = AutoTokenizer.from_pretrained(folder)
-        model = AutoModelForCausalLM.from_pretrained(folder)
     else:
         handle = kit.load_model()
         model, tokenizer = handle.hf, handle.tokenizer
@@ -51,14 +43,28 @@ def worker(mode: str) -> None:
     with torch.inference_mode():  # touch every weight once, as a first answer does
         model.generate(**tokenizer("Hi", return_tensors="pt"), max_new_tokens=2)
     info = psutil.Process().memory_full_info()
-    print(json.dumps({"import_s": imported - started, "load_s": loaded - imported,
-                      "rss": info.rss, "uss": info.uss, "pss": info.pss}), flush=True)
+    print(
+        json.dumps(
+            {
+                "import_s": imported - started,
+                "load_s": loaded - imported,
+                "rss": info.rss,
+                "uss": info.uss,
+                "pss": info.pss,
+            }
+        ),
+        flush=True,
+    )
     sys.stdin.read()
 
 
 def spawn(mode: str, cache: str) -> subprocess.Popen:
-    env = {**os.environ, "KIT_CACHE_DIR": cache, "HF_HUB_OFFLINE": "1",
-           "TRANSFORMERS_VERBOSITY": "error"}
+    env = {
+        **os.environ,
+        "KIT_CACHE_DIR": cache,
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_VERBOSITY": "error",
+    }
     return subprocess.Popen([sys.executable, __file__, "--worker", mode], env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)  # fmt: skip
@@ -91,10 +97,11 @@ def together(mode: str, cache: str, count: int) -> list[dict]:
 def main() -> None:
     cache = tempfile.mkdtemp(prefix="baeum-bench-")
     print(f"2-core CPU: {psutil.cpu_count()} cores · cache {cache}\n")
-    rows = [("plain transformers, GGUF", once("plain", cache)),
-            ("kit.load_model() cold (converts)", once("kit", cache)),
-            ("kit.load_model() warm", once("kit", cache)),
-            ("plain from_pretrained(kit's copy)", once("plain-folder", cache))]  # fmt: skip
+    rows = [
+        ("plain transformers, GGUF", once("plain", cache)),
+        ("kit.load_model() cold (converts)", once("kit", cache)),
+        ("kit.load_model() warm", once("kit", cache)),
+    ]
     print(f"{'how':36} {'import s':>9} {'load s':>8} {'RSS MB':>8} {'USS MB':>8}")
     for label, f in rows:
         print(f"{label:36} {f['import_s']:9.2f} {f['load_s']:8.2f} "
@@ -105,18 +112,22 @@ def main() -> None:
           f"{speedup:.0f}x faster than the plain GGUF load (target >= 10x)")  # fmt: skip
 
     budget = 0.4 * plain["rss"]
-    for mode, label in (("kit", "kit.load_model()"), ("plain-folder", "plain copy")):
+    for mode, label in (("kit", "kit.load_model()"), ("plain", "plain GGUF load")):
         kernels = together(mode, cache, KERNELS)
-        print(f"\n{KERNELS} kernels at once, {label}: memory each adds "
-              "(USS: pages no other process shares)")
+        print(
+            f"\n{KERNELS} kernels at once, {label}: memory each adds "
+            "(USS: pages no other process shares)"
+        )
         for i, k in enumerate(kernels, 1):
             ok = "" if i == 1 else (" ✓" if k["uss"] <= budget else " ✗")
             print(f"  kernel {i}: RSS {k['rss'] / MB:5.0f} MB · USS {k['uss'] / MB:5.0f}"
                   f" MB · PSS {k['pss'] / MB:5.0f} MB{ok}")  # fmt: skip
         total = sum(k["pss"] for k in kernels)
         print(f"  all {KERNELS} together (sum of PSS): {total / MB:.0f} MB")
-    print(f"\ntarget: kernels 2..{KERNELS} each add <= 40% of the plain load's RSS "
-          f"= {budget / MB:.0f} MB")
+    print(
+        f"\ntarget: kernels 2..{KERNELS} each add <= 40% of the plain load's RSS "
+        f"= {budget / MB:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

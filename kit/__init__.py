@@ -1,20 +1,42 @@
 """Baeum kit: load a small open language model offline, chat with it, within quotas."""
 
+import importlib
+
 from kit import quota
 from kit.errors import KitError, QuotaExceeded, SettingError
+from kit.evaluate import compare, evaluate
 from kit.loading import load_model, models
-from kit.messages import set_language
+from kit.messages import language, set_language
 from kit.model import Model
+from kit.prompt import Prompt
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "datasets",
+    "widgets",
+}  # imported on first use: ipywidgets is not needed to chat
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return importlib.import_module(f"kit.{name}")
+    raise AttributeError(f"module 'kit' has no attribute {name!r}")
+
 
 __all__ = [
     "KitError",
     "Model",
+    "Prompt",
     "QuotaExceeded",
     "SettingError",
+    "compare",
+    "datasets",
+    "evaluate",
+    "language",
     "load_model",
     "models",
     "quota",
     "set_language",
+    "widgets",
 ]

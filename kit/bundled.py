@@ -65,7 +65,9 @@ def weights_file(folder: Path, dtype: torch.dtype) -> Path:
 
 def is_prepared(folder: Path) -> bool:
     """Return True when `folder` holds a complete conversion."""
-    return (folder / MANIFEST).is_file() and weights_file(folder, torch.float32).is_file()
+    return (folder / MANIFEST).is_file() and weights_file(
+        folder, torch.float32
+    ).is_file()
 
 
 def prepare(root: Path | None = None, dtypes: tuple[torch.dtype, ...] = ()) -> Path:
@@ -142,7 +144,9 @@ def _add_dtype(folder: Path, dtype: torch.dtype) -> None:
     state = load_file(str(weights_file(folder, torch.float32)))
     target = weights_file(folder, dtype)
     partial = target.with_suffix(".partial")
-    save_file({k: v.to(dtype) for k, v in state.items()}, str(partial), {"format": "pt"})
+    save_file(
+        {k: v.to(dtype) for k, v in state.items()}, str(partial), {"format": "pt"}
+    )
     os.replace(partial, target)
 
 

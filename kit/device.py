@@ -48,9 +48,7 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
     return chosen
 
 
-def pick_dtype(
-    dtype: str | torch.dtype | None, device: torch.device
-) -> torch.dtype:
+def pick_dtype(dtype: str | torch.dtype | None, device: torch.device) -> torch.dtype:
     """Return the dtype to run in: float32 on CPU, bfloat16/float16 on a GPU."""
     wanted = dtype or os.environ.get("KIT_DTYPE") or "auto"
     if isinstance(wanted, torch.dtype):

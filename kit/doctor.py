@@ -39,16 +39,24 @@ def checks() -> list[tuple[str, bool, str]]:
     try:
         path = bundled.gguf_path()
         bundled.verify_gguf(path)
-        rows.append((t("doctor_default_model"), True,
-                     f"SmolLM2-135M-Instruct (Q4_1) · {path} · {t('doctor_checksum_ok')}"))
+        rows.append(
+            (
+                t("doctor_default_model"),
+                True,
+                f"SmolLM2-135M-Instruct (Q4_1) · {path} · {t('doctor_checksum_ok')}",
+            )
+        )
     except KitError as error:
         rows.append((t("doctor_default_model"), False, str(error)))
 
     root = cache_dir()
     folder = bundled.prepared_dir(root)
     writable = is_writable(root)
-    state = t("doctor_prepared") if bundled.is_prepared(folder) else t(
-        "doctor_not_prepared")
+    state = (
+        t("doctor_prepared")
+        if bundled.is_prepared(folder)
+        else t("doctor_not_prepared")
+    )
     if not writable:
         state += f" · {t('doctor_read_only')}"
     cache_ok = writable or bundled.is_prepared(folder)
@@ -102,9 +110,16 @@ def report() -> tuple[str, int]:
     lines = [messages.t("doctor_title"), ""]
     for label, ok, detail in rows:
         mark = "✓" if ok else "✗"
-        lines.append(f"{mark} {label:<{width}}  {detail}" if label else
-                     f"  {'':<{width}}  {detail}")
+        lines.append(
+            f"{mark} {label:<{width}}  {detail}"
+            if label
+            else f"  {'':<{width}}  {detail}"
+        )
     problems = sum(not ok for _, ok, _ in rows)
-    lines += ["", messages.t("doctor_problems", count=problems) if problems
-              else messages.t("doctor_ok")]
+    lines += [
+        "",
+        messages.t("doctor_problems", count=problems)
+        if problems
+        else messages.t("doctor_ok"),
+    ]
     return "\n".join(lines), problems

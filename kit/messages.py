@@ -105,9 +105,53 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "ko": "프롬프트가 {tokens}토큰으로, 이 모델이 읽을 수 있는 길이({limit})보다 "
         "길어요. 줄여 주세요.",
     },
+    # --- evaluation --------------------------------------------------------------
+    "task_system": {
+        "en": "{task} Answer with exactly one label from this list: {labels}.",
+        "ko": "{task} 다음 목록에서 라벨 하나만 골라 그대로 답하세요: {labels}.",
+    },
+    "prompt_field": {
+        "en": "The prompt template uses {{{field}}}, but the row has only these "
+        "fields: {fields}. Fix the template or the data.",
+        "ko": "프롬프트 템플릿에 {{{field}}}가 있지만, 데이터 행에는 다음 필드만 있어요: "
+        "{fields}. 템플릿이나 데이터를 고치세요.",
+    },
+    "bad_scorer": {
+        "en": "Unknown scorer {value!r}. Use 'label', 'exact', 'json', "
+        "'regex:<pattern>', or a function (output, row) -> score.",
+        "ko": "알 수 없는 채점 방식 {value!r}이에요. 'label', 'exact', 'json', "
+        "'regex:<패턴>' 중 하나나, (output, row)를 받아 점수를 주는 함수를 쓰세요.",
+    },
+    "bad_score": {
+        "en": "A scorer must return a number from 0 to 1 (or True/False); it "
+        "returned {value}.",
+        "ko": "채점 함수는 0에서 1 사이의 숫자(또는 True/False)를 돌려줘야 하는데, "
+        "{value}을(를) 돌려줬어요.",
+    },
+    "bad_compare": {
+        "en": "kit.compare needs two or more results of kit.evaluate on the same "
+        "data set.",
+        "ko": "kit.compare에는 같은 데이터셋으로 얻은 kit.evaluate 결과가 두 개 이상 "
+        "필요해요.",
+    },
+    "eval_score": {"en": "score", "ko": "점수"},
+    "eval_examples": {"en": "examples", "ko": "개 예시"},
+    "eval_failures": {"en": "{count} wrong — show", "ko": "틀린 예시 {count}개 보기"},
+    "eval_input": {"en": "input", "ko": "입력"},
+    "eval_expected": {"en": "expected", "ko": "정답"},
+    "eval_output": {"en": "model output", "ko": "모델 출력"},
+    "eval_running": {"en": "Evaluating {name}", "ko": "{name} 평가 중"},
+    "eval_unit": {"en": "example", "ko": "개"},
+    "eval_changed": {
+        "en": "{better} examples got better, {worse} got worse.",
+        "ko": "{better}개 예시는 좋아졌고, {worse}개는 나빠졌어요.",
+    },
     # --- kit doctor ----------------------------------------------------------------
     "doctor_title": {"en": "Baeum kit doctor", "ko": "배움 키트 점검"},
-    "doctor_ok": {"en": "Everything needed is in place.", "ko": "필요한 것이 모두 갖춰져 있어요."},
+    "doctor_ok": {
+        "en": "Everything needed is in place.",
+        "ko": "필요한 것이 모두 갖춰져 있어요.",
+    },
     "doctor_problems": {
         "en": "{count} problem(s) to fix (see ✗ above).",
         "ko": "고칠 문제가 {count}개 있어요(위의 ✗ 참고).",
@@ -148,11 +192,61 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "HF_HUB_OFFLINE={value}; the kit never downloads weights",
         "ko": "HF_HUB_OFFLINE={value}; 키트는 가중치를 내려받지 않아요",
     },
-    "doctor_other_models": {"en": "Other models on this machine", "ko": "이 컴퓨터의 다른 모델"},
+    "doctor_other_models": {
+        "en": "Other models on this machine",
+        "ko": "이 컴퓨터의 다른 모델",
+    },
     "doctor_none": {"en": "none", "ko": "없음"},
     "prepared_at": {
         "en": "The bundled model is ready in {path}.",
         "ko": "기본 모델이 {path}에 준비되었어요.",
+    },
+    # --- widgets -----------------------------------------------------------------
+    "widget_prompt": {"en": "Prompt", "ko": "프롬프트"},
+    "widget_prompt_placeholder": {
+        "en": "Type a message for the model…",
+        "ko": "모델에게 보낼 메시지를 입력하세요…",
+    },
+    "widget_system": {"en": "System", "ko": "시스템"},
+    "widget_system_placeholder": {
+        "en": "Optional: how the model should behave, e.g. Answer in one sentence.",
+        "ko": "선택: 모델이 어떻게 행동할지 적어요. 예: 한 문장으로 답해.",
+    },
+    "widget_temperature": {"en": "Temperature", "ko": "온도(temperature)"},
+    "widget_top_p": {"en": "Top-p", "ko": "top-p(누적 확률)"},
+    "widget_max_tokens": {"en": "Max new tokens", "ko": "최대 새 토큰"},
+    "widget_seed": {"en": "Seed (-1: random)", "ko": "시드(-1: 무작위)"},
+    "widget_run": {"en": "Run", "ko": "실행"},
+    "widget_running": {"en": "Generating…", "ko": "생성하는 중…"},
+    "widget_status": {
+        "en": "{tokens} tokens · {speed:.1f} tokens/s · {quota}",
+        "ko": "{tokens}토큰 · 초당 {speed:.1f}토큰 · {quota}",
+    },
+    "widget_stopped": {
+        "en": "Stopped before the answer was finished.",
+        "ko": "답이 끝나기 전에 멈췄어요.",
+    },
+    "widget_unexpected": {
+        "en": "Something unexpected went wrong ({error}). Run the cell again; if it "
+        "keeps happening, show this message to your teacher.",
+        "ko": "예상하지 못한 문제가 생겼어요({error}). 셀을 다시 실행해 보고, 계속 "
+        "그러면 이 메시지를 선생님께 보여 주세요.",
+    },
+    "widget_text": {"en": "Text", "ko": "글"},
+    "widget_text_placeholder": {
+        "en": "Type the start of a sentence…",
+        "ko": "문장의 앞부분을 입력하세요…",
+    },
+    "widget_next_hint": {
+        "en": "Most likely next tokens. Click one to add it to the text.",
+        "ko": "다음에 올 가능성이 큰 토큰이에요. 하나를 누르면 글 뒤에 붙어요.",
+    },
+    "widget_undo": {"en": "Undo", "ko": "되돌리기"},
+    "widget_byte_piece": {
+        "en": "Only part of a character (raw bytes): the model needs more tokens to "
+        "finish it, so it cannot be added on its own.",
+        "ko": "글자의 일부(바이트)예요. 글자를 완성하려면 토큰이 더 필요해서 이것만 "
+        "붙일 수는 없어요.",
     },
     # --- quotas ------------------------------------------------------------------
     "kind_generations": {"en": "generations", "ko": "생성 횟수"},
@@ -162,13 +256,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "quota_exceeded": {
         "en": "You have used all of today's {kind} ({used} of {limit}). It resets "
         "at {reset}. Ask your teacher if you need more.",
-        "ko": "오늘 쓸 수 있는 {kind}을(를) 모두 썼어요({limit} 중 {used}). {reset}에 "
+        "ko": "오늘 쓸 수 있는 {kind}을(를) 모두 썼어요({used}/{limit}). {reset}에 "
         "다시 채워져요. 더 필요하면 선생님께 말씀하세요.",
     },
     "quota_too_big": {
         "en": "This needs {need} {kind}, but only {left} of today's {limit} are left "
         "(resets at {reset}). Ask for less, or ask your teacher.",
-        "ko": "이 작업에는 {kind} {need}만큼이 필요한데, 오늘 남은 양은 {limit} 중 "
+        "ko": "이 작업에는 {kind} {need}만큼이 필요한데, 오늘 한도 {limit} 중 남은 양은 "
         "{left}뿐이에요({reset}에 다시 채워져요). 양을 줄이거나 선생님께 말씀하세요.",
     },
     "quota_clamped": {
@@ -344,10 +438,15 @@ def set_language(lang: str | None) -> None:
     _override = lang
 
 
+class Term(str):
+    """A field that is itself a catalogue key, worded in whichever language is shown."""
+
+
 def t(key: str, lang: str | None = None, **fields: object) -> str:
     """Return message `key` in `lang` (default: the current language), filled in."""
-    entry = CATALOGUE[key]
-    return entry[lang or language()].format(**fields)
+    lang = lang or language()
+    filled = {k: t(v, lang) if isinstance(v, Term) else v for k, v in fields.items()}
+    return CATALOGUE[key][lang].format(**filled)
 
 
 def both(key: str, **fields: object) -> dict[str, str]:

@@ -22,7 +22,9 @@ def test_default_model_loads_offline_and_answers(real_model):
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     assert real_model.name == "smollm2-135m"
     assert real_model.device.type == "cpu" and real_model.dtype == torch.float32
-    reply = real_model.chat("Explain photosynthesis in one sentence.", max_new_tokens=40)
+    reply = real_model.chat(
+        "Explain photosynthesis in one sentence.", max_new_tokens=40
+    )
     assert "photosynthesis" in reply.lower()
     assert 0 < reply.tokens <= 40
 
@@ -45,7 +47,10 @@ def test_converted_model_matches_the_gguf(real_model):
     reference = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     ref_tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     ids = ref_tok(SAMPLE, return_tensors="pt").input_ids
-    assert ids.tolist() == real_model.tokenizer(SAMPLE, return_tensors="pt").input_ids.tolist()
+    assert (
+        ids.tolist()
+        == real_model.tokenizer(SAMPLE, return_tensors="pt").input_ids.tolist()
+    )
     with torch.inference_mode():
         expected = reference(input_ids=ids).logits
         actual = real_model.hf(input_ids=ids).logits
@@ -79,7 +84,9 @@ def test_damaged_bundled_file_is_refused(tmp_path, monkeypatch):
         bundled.prepare(tmp_path)
     assert caught.value.key == "bundled_checksum"
     assert "--force-reinstall" in str(caught.value)
-    assert not any(p.name.startswith("smollm2") and p.is_dir() for p in tmp_path.iterdir())
+    assert not any(
+        p.name.startswith("smollm2") and p.is_dir() for p in tmp_path.iterdir()
+    )
 
 
 def test_missing_bundled_package_says_how_to_install(monkeypatch):
@@ -95,7 +102,9 @@ def test_read_only_cache(tmp_path, monkeypatch, bundled_folder):
     monkeypatch.setattr(bundled, "is_writable", lambda folder: False)
     with pytest.raises(KitError) as caught:
         bundled.prepare(tmp_path)
-    assert caught.value.key == "cache_not_writable" and "kit prepare" in str(caught.value)
+    assert caught.value.key == "cache_not_writable" and "kit prepare" in str(
+        caught.value
+    )
     model, _ = bundled.load(torch.bfloat16, root=bundled_folder.parent)
     assert model.dtype == torch.bfloat16  # cast in memory, nothing written
 

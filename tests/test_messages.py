@@ -9,7 +9,6 @@ import pytest
 
 from kit import messages
 
-
 SAME_IN_BOTH = {"doctor_gpu"}  # a proper noun, the same in Korean
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-import kit
 from kit import quota
 from kit.errors import KitError, QuotaExceeded, SettingError
 from kit.results import Reply

@@ -30,6 +30,7 @@ def test_notebook_is_valid_and_clean(path):
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
 def test_english_and_korean_lessons_have_the_same_code(lesson):
     """Do en.ipynb and ko.ipynb hold the same code cells in the same order?"""
+
     def code(name: str) -> list[str]:
         notebook = nbformat.read(lesson / name, as_version=4)
         return [c.source for c in notebook.cells if c.cell_type == "code"]

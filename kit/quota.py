@@ -1,0 +1,433 @@
+"""Daily quotas per student: the teacher's limits, what is left, charging work."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, tzinfo
+from html import escape
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from kit import messages
+from kit.errors import KitError
+from kit.ledger import KINDS, Ledger, check_amounts, number, utcnow
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+DEFAULTS: dict[str, float | None] = {
+    "generations": 500,
+    "tokens": 50000,
+    "finetune_steps": 2000,
+    "gpu_seconds": 3600,
+}
+Limits = dict[str, float | None]  # None: unlimited
+
+
+def quota_file() -> Path:
+    """Return the teacher's quota file: KIT_QUOTA_FILE, else the user config folder."""
+    if os.environ.get("KIT_QUOTA_FILE"):
+        return Path(os.environ["KIT_QUOTA_FILE"]).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "baeum" / "quota.toml"
+
+
+def ledger_url() -> str:
+    """Return the ledger: KIT_QUOTA_DB (path or SQLAlchemy URL), else a user file."""
+    if os.environ.get("KIT_QUOTA_DB"):
+        return os.environ["KIT_QUOTA_DB"]
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return str(Path(base) / "baeum" / "quota.sqlite")
+
+
+def current_student() -> str:
+    """Return who is working: JUPYTERHUB_USER on a hub, else the OS user."""
+    return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+
+
+def local_zone() -> tuple[tzinfo, str]:
+    """Return this machine's time zone and its name (an IANA name when known)."""
+    name = os.environ.get("TZ", "").lstrip(":")
+    if not name and os.path.exists("/etc/localtime"):
+        name = os.path.realpath("/etc/localtime").partition("zoneinfo/")[2]
+    try:
+        return ZoneInfo(name), name
+    except (ValueError, ZoneInfoNotFoundError):
+        zone = datetime.now().astimezone().tzinfo
+        return zone, zone.tzname(None) or "local"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The teacher's limits: class defaults, overrides per student, the time zone."""
+
+    limits: Limits = field(default_factory=lambda: dict(DEFAULTS))
+    students: dict[str, Limits] = field(default_factory=dict)
+    zone: tzinfo = field(default_factory=lambda: local_zone()[0])
+    zone_name: str = field(default_factory=lambda: local_zone()[1])
+    path: Path | None = None
+    stamp: tuple[int, ...] | None = None  # file_stamp() when loaded; None: no file
+
+    def limits_for(self, student: str) -> Limits:
+        """Return the limits of `student`: their overrides over the class's."""
+        return {**self.limits, **self.students.get(student, {})}
+
+
+def _bad(path: Path | None, problem_key: str, **fields: object) -> KitError:
+    problem = messages.t(problem_key, **fields)
+    return KitError("quota_bad_file", path=path or "-", problem=problem)
+
+
+def _limits(table: object, where: str, path: Path | None, extra=()) -> Limits:
+    if not isinstance(table, dict):
+        raise _bad(path, "quota_problem_not_table", where=where)
+    allowed = (*extra, *KINDS)
+    found: Limits = {}
+    for key, value in table.items():
+        if key in extra:
+            continue
+        if key not in KINDS:
+            raise _bad(
+                path,
+                "quota_problem_unknown_key",
+                entry=key,
+                where=where,
+                allowed=", ".join(allowed),
+            )
+        number_ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number_ok or not (0 <= value < float("inf") or value == -1):
+            raise _bad(
+                path, "quota_problem_bad_value", where=where, kind=key, value=value
+            )
+        found[key] = None if value == -1 else float(value)
+    return found
+
+
+def parse_policy(data: Mapping, path: Path | None = None) -> Policy:
+    """Check a parsed quota file and return its Policy (KitError naming a problem)."""
+    for key in data:
+        if key not in ("class", "students"):
+            raise _bad(
+                path,
+                "quota_problem_unknown_key",
+                entry=key,
+                where="(top)",
+                allowed="class, students",
+            )
+    section = data.get("class", {})
+    # With a file, a kind left out of [class] is unlimited, as the docs say.
+    limits = {k: None for k in KINDS}
+    limits.update(_limits(section, "[class]", path, extra=("timezone",)))
+    students = data.get("students", {})
+    if not isinstance(students, dict):
+        raise _bad(path, "quota_problem_not_table", where="[students]")
+    overrides = {
+        str(name): _limits(table, f'[students."{name}"]', path)
+        for name, table in students.items()
+    }
+    zone, zone_name = local_zone()
+    if "timezone" in section:
+        zone_name = section["timezone"]
+        try:
+            zone = ZoneInfo(str(zone_name))
+        except (ValueError, ZoneInfoNotFoundError):
+            raise _bad(path, "quota_problem_bad_zone", zone=zone_name) from None
+    return Policy(limits, overrides, zone, str(zone_name), path)
+
+
+def file_stamp(path: Path) -> tuple[int, ...] | None:
+    """Return what changes when the file is rewritten, or None if there is none."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    # The inode too: mtime alone can miss two writes within one clock tick.
+    return (info.st_mtime_ns, info.st_ino, info.st_size)
+
+
+def load_policy(path: Path | str | None = None) -> Policy:
+    """Read the quota file (default: quota_file()); built-in limits if it is absent."""
+    path = Path(path) if path is not None else quota_file()
+    stamp = file_stamp(path)
+    if stamp is None:
+        return Policy(path=path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise _bad(path, "quota_problem_toml", detail=err) from None
+    policy = parse_policy(data, path)
+    return replace(policy, stamp=stamp)
+
+
+def text_width(text: str) -> int:
+    """Return how many terminal columns `text` takes (Hangul takes two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def text_table(rows: list[list[str]]) -> str:
+    """Return rows as aligned plain-text columns (first column left, others right)."""
+    widths = [max(text_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = []
+        for i, cell in enumerate(row):
+            pad = " " * (widths[i] - text_width(cell))
+            cells.append(cell + pad if i == 0 else pad + cell)
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+class Charge:
+    """One piece of work's reservation, and what it records as actually used."""
+
+    def __init__(self, reserved: dict[str, float]) -> None:
+        self.reserved = reserved
+        self.recorded: dict[str, float] = {}
+        self.seconds = 0.0  # wall time inside the block, set on exit
+
+    def used(self, **amounts: float) -> None:
+        """Record the total used so far per kind, e.g. c.used(tokens=57)."""
+        check_amounts(amounts)
+        self.recorded.update({k: float(v) for k, v in amounts.items()})
+
+
+@dataclass(frozen=True)
+class Status:
+    """A student's quota today: used, limit and left per kind, for show()."""
+
+    student: str
+    day: str
+    reset: str
+    exempt: bool
+    rows: list[tuple[str, float, float | None, float | None]]  # kind, used, limit, left
+
+    def text(self, lang: str | None = None) -> str:
+        """Return the status as a plain-text table in `lang`."""
+        t = messages.t
+        head = [t(f"quota_col_{c}", lang) for c in ("kind", "used", "limit", "left")]
+        body = [
+            [t(f"kind_{k}", lang), number(u), _num(lim, lang), _num(left, lang)]
+            for k, u, lim, left in self.rows
+        ]
+        title = t("quota_status_title", lang, **self._fields())
+        note = t("quota_exempt", lang, student=self.student) if self.exempt else ""
+        lines = [title, text_table([head, *body]), note, t("quota_honour", lang)]
+        return "\n".join(line for line in lines if line)
+
+    def _fields(self) -> dict[str, str]:
+        return {"student": self.student, "day": self.day, "reset": self.reset}
+
+    def __str__(self) -> str:
+        return self.text()
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        t = messages.t
+        cols = ("kind", "used", "limit", "left")
+        head = "".join(f"<th>{escape(t(f'quota_col_{c}'))}</th>" for c in cols)
+        body = "".join(
+            f"<tr><td style='text-align:left'>{escape(t(f'kind_{k}'))}</td>"
+            + "".join(f"<td>{escape(_num(v))}</td>" for v in (used, lim, left))
+            + "</tr>"
+            for k, used, lim, left in self.rows
+        )
+        note = t("quota_exempt", student=self.student) if self.exempt else ""
+        return (
+            f"<div><b>{escape(t('quota_status_title', **self._fields()))}</b>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            + (f"<p>{escape(note)}</p>" if note else "")
+            + f"<p><small>{escape(t('quota_honour'))}</small></p></div>"
+        )
+
+
+def _num(value: float | None, lang: str | None = None) -> str:
+    return messages.t("unlimited", lang) if value is None else number(value)
+
+
+class Quota:
+    """One student's daily quota, checked against a ledger."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        ledger: Ledger,
+        student: str,
+        exempt: bool = False,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.policy = policy
+        self.ledger = ledger
+        self.student = student
+        self._exempt = exempt
+        self.now = now
+
+    @property
+    def exempt(self) -> bool:
+        """Return True when nothing is charged or blocked (grading)."""
+        return self._exempt or _exempt_depth > 0
+
+    def day(self) -> str:
+        """Return today's date (ISO) in the class time zone."""
+        return self.now().astimezone(self.policy.zone).date().isoformat()
+
+    def reset_time(self) -> datetime:
+        """Return when today's quota resets: the next midnight in the class zone."""
+        today = self.now().astimezone(self.policy.zone).date()
+        tomorrow = today + timedelta(days=1)
+        return datetime(
+            tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=self.policy.zone
+        )
+
+    def reset_text(self) -> str:
+        """Return the reset time for people, e.g. '2026-11-24 00:00 (Asia/Seoul)'."""
+        return f"{self.reset_time():%Y-%m-%d %H:%M} ({self.policy.zone_name})"
+
+    def limits(self) -> Limits:
+        """Return this student's limit per kind (None: unlimited)."""
+        return self.policy.limits_for(self.student)
+
+    def usage(self) -> dict[str, float]:
+        """Return what this student has used (or holds reserved) today, per kind."""
+        return self.ledger.usage(self.student, self.day())
+
+    def left(self, kind: str) -> float | None:
+        """Return how much of `kind` is left today (None: unlimited or exempt)."""
+        return self.remaining()[kind]
+
+    def remaining(self) -> dict[str, float | None]:
+        """Return how much is left today per kind (None: unlimited or exempt)."""
+        if self.exempt:
+            return {k: None for k in KINDS}
+        used, limits = self.usage(), self.limits()
+        return {
+            k: None if limits[k] is None else max(0.0, limits[k] - used[k])
+            for k in KINDS
+        }
+
+    @contextmanager
+    def charge(self, *, on_gpu: bool = False, **amounts: float) -> Iterator[Charge]:
+        """Reserve `amounts` for the block, then charge what it records as used."""
+        check_amounts(amounts)
+        if on_gpu:
+            amounts.setdefault("gpu_seconds", 0.0)  # so an exhausted limit blocks
+        charge = Charge({k: float(v) for k, v in amounts.items()})
+        if self.exempt:
+            yield charge  # grading: no reservation, nothing written, never blocked
+            return
+        rid = self.ledger.reserve(
+            self.student, self.day(), amounts, self.limits(), reset=self.reset_text()
+        )
+        started = time.monotonic()
+        try:
+            yield charge
+        except BaseException:  # KeyboardInterrupt too: the stop button mid-generation
+            used = self._used(charge, on_gpu, started, {})
+            if used:
+                self.ledger.settle(rid, used)
+            else:
+                self.ledger.release(rid)
+            raise
+        self.ledger.settle(rid, self._used(charge, on_gpu, started, charge.reserved))
+
+    @staticmethod
+    def _used(charge: Charge, on_gpu: bool, started: float, base: dict) -> dict:
+        charge.seconds = time.monotonic() - started
+        used = {**base, **charge.recorded}
+        if on_gpu and "gpu_seconds" not in charge.recorded:
+            used["gpu_seconds"] = charge.seconds
+        return used
+
+    def status(self) -> Status:
+        """Return used, limit and left per kind today."""
+        used, limits, left = self.usage(), self.limits(), self.remaining()
+        rows = [(k, used[k], limits[k], left[k]) for k in KINDS]
+        return Status(self.student, self.day(), self.reset_text(), self.exempt, rows)
+
+    def summary(self, lang: str | None = None) -> str:
+        """Return one line: what is left today and when it resets."""
+        t = messages.t
+        parts = [
+            t("quota_amount", lang, amount=_num(v, lang), kind=t(f"kind_{k}", lang))
+            for k, v in self.remaining().items()
+        ]
+        summary = " · ".join(parts)
+        text = t("quota_left", lang, summary=summary, reset=self.reset_text())
+        if self.exempt:
+            text += " " + messages.t("quota_exempt", lang, student=self.student)
+        return text
+
+    def _repr_html_(self) -> str:
+        return self.status()._repr_html_()
+
+    def __repr__(self) -> str:
+        return f"<Quota {self.student!r} exempt={self.exempt} {self.ledger.url!r}>"
+
+
+_current: Quota | None = None
+_lock = threading.Lock()
+_exempt_depth = 0  # > 0 inside exempt(): process-wide, as the grader's kernel is
+
+
+def current() -> Quota:
+    """Return this kernel's Quota (built once from the environment)."""
+    global _current
+    with _lock:
+        path = quota_file()
+        q = _current
+        if q is None or q.policy.path != path or q.policy.stamp != file_stamp(path):
+            # First use, or the teacher changed the file: reread it, keep the ledger.
+            ledger = q.ledger if q is not None else Ledger(ledger_url())
+            exempt_env = os.environ.get("KIT_QUOTA_EXEMPT", "").strip().lower()
+            _current = Quota(
+                load_policy(path),
+                ledger,
+                current_student() if q is None else q.student,
+                exempt=exempt_env in ("1", "true", "yes", "on"),
+            )
+        return _current
+
+
+def reset_current() -> None:
+    """Forget the cached Quota, so the next current() rereads the environment."""
+    global _current
+    with _lock:
+        _current = None
+
+
+def remaining() -> dict[str, float | None]:
+    """Return how much of each kind you have left today (None: unlimited)."""
+    return current().remaining()
+
+
+def show() -> None:
+    """Show your quota today: used, limit and left, as a table."""
+    status = current().status()
+    try:
+        from IPython.display import display
+    except ImportError:
+        print(status)
+    else:
+        display(status)  # prints the plain table outside a notebook
+
+
+@contextmanager
+def exempt() -> Iterator[None]:
+    """Charge and block nothing inside this block: for autograding."""
+    global _exempt_depth
+    with _lock:
+        _exempt_depth += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _exempt_depth -= 1
