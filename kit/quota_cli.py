@@ -15,16 +15,16 @@ import tomli_w
 from kit import messages
 from kit.errors import KitError
 from kit.ledger import KINDS, Ledger, number
-from kit.quota import (
+from kit.policy import (
     DEFAULTS,
     Policy,
     ledger_url,
     load_policy,
     parse_policy,
     quota_file,
-    text_table,
     tomllib,
 )
+from kit.quota import text_table
 
 HEADERS = [
     "student 학생",

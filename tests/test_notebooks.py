@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -12,6 +13,7 @@ NOTEBOOKS = sorted(
     p for folder in ("lessons", "assignments/source") for p in (ROOT / folder).rglob("*.ipynb")
     if ".ipynb_checkpoints" not in p.parts
 )  # fmt: skip
+LANGUAGE_CALL = re.compile(r'kit\.set_language\("(en|ko)"\)')
 LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]-*/"))
 
 
@@ -33,9 +35,23 @@ def test_english_and_korean_lessons_have_the_same_code(lesson):
 
     def code(name: str) -> list[str]:
         notebook = nbformat.read(lesson / name, as_version=4)
-        return [c.source for c in notebook.cells if c.cell_type == "code"]
+        # The one allowed difference: each notebook sets its own language.
+        return [
+            LANGUAGE_CALL.sub('kit.set_language("..")', c.source)
+            for c in notebook.cells
+            if c.cell_type == "code"
+        ]
 
     assert code("en.ipynb") == code("ko.ipynb")
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
+def test_each_notebook_sets_its_own_language(lesson):
+    """Does en.ipynb show English and ko.ipynb Korean, whatever the locale?"""
+    for lang in ("en", "ko"):
+        notebook = nbformat.read(lesson / f"{lang}.ipynb", as_version=4)
+        first = next(c.source for c in notebook.cells if c.cell_type == "code")
+        assert f'kit.set_language("{lang}")' in first
 
 
 def test_there_is_a_lesson_to_open():

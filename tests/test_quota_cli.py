@@ -7,7 +7,8 @@ import argparse
 import pytest
 
 from kit import messages, quota, quota_cli
-from kit.quota import text_width, tomllib
+from kit.policy import tomllib
+from kit.quota import text_width
 
 
 @pytest.fixture
