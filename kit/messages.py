@@ -248,6 +248,133 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "ko": "글자의 일부(바이트)예요. 글자를 완성하려면 토큰이 더 필요해서 이것만 "
         "붙일 수는 없어요.",
     },
+    # --- data sets ---------------------------------------------------------------
+    "dataset_unknown": {
+        "en": "'{name}' is not a data set the kit ships, nor a file name ending in "
+        ".jsonl, .json or .csv. Shipped data sets: {names}.",
+        "ko": "'{name}'은(는) 키트에 들어 있는 데이터 세트도, .jsonl, .json, .csv로 "
+        "끝나는 파일 이름도 아니에요. 들어 있는 데이터 세트: {names}.",
+    },
+    "dataset_bad_lang": {
+        "en": "lang must be one of {choices} (you gave {value}).",
+        "ko": "lang에는 {choices} 중 하나를 넣으세요(입력한 값: {value}).",
+    },
+    "dataset_bad_source": {
+        "en": "load() takes the name of a shipped data set, a file path, or a list of "
+        "dicts, not {kind}.",
+        "ko": "load()에는 데이터 세트 이름, 파일 경로, dict 목록 중 하나를 넣어야 "
+        "해요. {kind}은(는) 넣을 수 없어요.",
+    },
+    "dataset_not_found": {
+        "en": "There is no file {file}. Fix: check the name and the folder; this "
+        "notebook runs in {cwd}.",
+        "ko": "{file} 파일이 없어요. 해결: 파일 이름과 폴더를 확인하세요. 이 노트북은 "
+        "{cwd}에서 실행되고 있어요.",
+    },
+    "dataset_bad_extension": {
+        "en": "{file} is a '{ext}' file, which the kit cannot read. Fix: save it as "
+        ".csv (in Excel: Save As → CSV UTF-8), .jsonl or .json.",
+        "ko": "{file}은(는) '{ext}' 파일이라 키트가 읽을 수 없어요. 해결: .csv(엑셀에서 "
+        "다른 이름으로 저장 → CSV UTF-8), .jsonl, .json 중 하나로 저장하세요.",
+    },
+    "dataset_empty": {
+        "en": "{file} is empty: it has no rows. Fix: add examples, one a row, and "
+        "load it again.",
+        "ko": "{file}이(가) 비어 있어요(행이 없어요). 해결: 한 행에 예시를 하나씩 넣고 "
+        "다시 불러오세요.",
+    },
+    "dataset_empty_list": {
+        "en": "The list is empty. Give at least one dict like "
+        "{{'text': ..., 'label': ...}}.",
+        "ko": "목록이 비어 있어요. {{'text': ..., 'label': ...}} 같은 dict를 하나 "
+        "이상 넣으세요.",
+    },
+    "dataset_encoding": {
+        "en": "{file} is not saved as UTF-8 (line {line} cannot be read); Excel often "
+        "saves Korean text as CP949/EUC-KR. Fix: in Excel choose Save As → 'CSV "
+        "UTF-8 (Comma delimited)', or save the file as UTF-8 in your editor.",
+        "ko": "{file}이(가) UTF-8로 저장되어 있지 않아요({line}번째 줄을 읽을 수 "
+        "없어요). 엑셀은 한글을 CP949/EUC-KR로 저장할 때가 많아요. 해결: 엑셀에서 "
+        "'다른 이름으로 저장' → 'CSV UTF-8(쉼표로 분리)'을 고르거나, 편집기에서 "
+        "UTF-8로 저장하세요.",
+    },
+    "dataset_bad_json": {
+        "en": "{where}: not valid JSON ({error}). Fix: each row must be one object "
+        'like {{"text": "...", "label": "..."}}; check the quotes, commas and '
+        "brackets.",
+        "ko": "{where}: 올바른 JSON이 아니에요({error}). 해결: 한 행은 "
+        '{{"text": "...", "label": "..."}} 같은 객체 하나여야 해요. 따옴표, 쉼표, '
+        "괄호를 확인하세요.",
+    },
+    "dataset_json_not_list": {
+        "en": "{file} must hold a list of objects, like "
+        '[{{"text": "...", "label": "..."}}], but it holds {kind}.',
+        "ko": '{file}에는 [{{"text": "...", "label": "..."}}] 같은 객체 목록이 '
+        "있어야 하는데, 지금은 {kind}이(가) 들어 있어요.",
+    },
+    "dataset_not_object": {
+        "en": "{where}: a row must be an object like "
+        '{{"text": "...", "label": "..."}}, but this one is {kind}.',
+        "ko": '{where}: 행은 {{"text": "...", "label": "..."}} 같은 객체여야 '
+        "하는데, 이 행은 객체가 아니에요({kind}).",
+    },
+    "dataset_missing_field": {
+        "en": "{where}: the field '{field}' is missing. This row has: {have}. Fix: "
+        "add '{field}', or name the field to use with text_field=... or "
+        "label_field=...",
+        "ko": "{where}: '{field}' 필드가 없어요. 이 행에 있는 필드: {have}. 해결: "
+        "'{field}' 필드를 넣거나, text_field=... 또는 label_field=...로 쓸 필드 이름을 "
+        "알려 주세요.",
+    },
+    "dataset_not_text": {
+        "en": "{where}: the field '{field}' must be text, but it is {value}. Fix: "
+        'write it as text in quotes, like "positive" or "1".',
+        "ko": "{where}: '{field}' 필드는 글(문자열)이어야 하는데 {value}이(가) 들어 "
+        '있어요. 해결: "positive"나 "1"처럼 따옴표로 감싼 글로 쓰세요.',
+    },
+    "dataset_empty_text": {
+        "en": "{where}: the field '{field}' is empty. Fix: fill it in, or delete the "
+        "row.",
+        "ko": "{where}: '{field}' 필드가 비어 있어요. 해결: 내용을 채우거나 그 행을 "
+        "지우세요.",
+    },
+    "dataset_csv_columns": {
+        "en": "{where}: this row has {got} value(s), but the header has {want} "
+        "columns. Fix: give each column one value, and put any text that contains a "
+        "comma in double quotes.",
+        "ko": "{where}: 이 행에는 값이 {got}개인데 첫 줄(머리글)의 열은 {want}개예요. "
+        "해결: 열마다 값을 하나씩 넣고, 쉼표가 들어간 글은 큰따옴표로 감싸세요.",
+    },
+    "dataset_at_line": {"en": "{file}, line {n}", "ko": "{file}의 {n}번째 줄"},
+    "dataset_at_item": {
+        "en": "item {n} of the list (counting from 0)",
+        "ko": "목록의 {n}번 항목(0부터 셈)",
+    },
+    "dataset_bad_test": {
+        "en": "test must be a fraction between 0 and 1, such as 0.2 for 20% (you "
+        "gave {value}).",
+        "ko": "test에는 0과 1 사이의 비율을 넣어야 해요. 20%라면 0.2예요(입력한 값: "
+        "{value}).",
+    },
+    "dataset_split_empty": {
+        "en": "Splitting {size} rows with test={test} leaves one part empty. Use "
+        "more rows, or a test value nearer 0.5.",
+        "ko": "{size}개 행을 test={test}로 나누면 한쪽이 비어요. 행을 더 넣거나 test "
+        "값을 0.5에 가깝게 하세요.",
+    },
+    "dataset_bad_sample": {
+        "en": "n must be a whole number from 1 to {size}, the size of this data set "
+        "(you gave {value}).",
+        "ko": "n에는 1부터 이 데이터 세트의 크기인 {size}까지의 정수를 넣으세요"
+        "(입력한 값: {value}).",
+    },
+    "dataset_caption": {"en": "{name}: {size} rows", "ko": "{name}: {size}개 행"},
+    "dataset_counts": {"en": "Labels: {counts}", "ko": "레이블: {counts}"},
+    "dataset_no_labels": {"en": "no labels", "ko": "레이블 없음"},
+    "dataset_more": {"en": "… {more} more rows", "ko": "… 그 밖에 {more}개 행"},
+    "dataset_col_text": {"en": "text", "ko": "글"},
+    "dataset_col_label": {"en": "label", "ko": "레이블"},
+    "dataset_axis_rows": {"en": "rows", "ko": "행 수"},
     # --- quotas ------------------------------------------------------------------
     "kind_generations": {"en": "generations", "ko": "생성 횟수"},
     "kind_tokens": {"en": "generated tokens", "ko": "생성 토큰"},
