@@ -26,6 +26,7 @@ lab: install
 	$(BIN)/jupyter lab --ServerApp.root_dir=lessons
 
 test: install lint
+	scripts/install-browser.sh  # Debian chromium + CJK fonts for the browser tests
 	$(BIN)/pytest -n $(JOBS) --dist loadfile tests lessons --nbval-lax --nbval-current-env
 
 lint: install

@@ -146,6 +146,55 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{better} examples got better, {worse} got worse.",
         "ko": "{better}개 예시는 좋아졌고, {worse}개는 나빠졌어요.",
     },
+    # --- fine-tuning and adapters ---------------------------------------------
+    "finetune_running": {"en": "Fine-tuning (LoRA)", "ko": "파인튜닝(LoRA) 중"},
+    "finetune_step": {"en": "step", "ko": "스텝"},
+    "finetune_loss_title": {
+        "en": "Training loss (lower is better)",
+        "ko": "학습 손실(loss, 낮을수록 좋아요)",
+    },
+    "finetune_stopped": {
+        "en": "Training stopped after {steps} steps: {reason} The adapter keeps what "
+        "it learnt in those steps.",
+        "ko": "{steps}스텝에서 학습을 멈췄어요: {reason} 어댑터에는 그때까지 배운 "
+        "내용이 남아 있어요.",
+    },
+    "finetune_row_too_long": {
+        "en": "Example {row} is {tokens} tokens long; fine-tuning takes at most "
+        "{limit}. Shorten it or leave it out.",
+        "ko": "{row}번째 예시가 {tokens}토큰이에요. 파인튜닝에는 {limit}토큰까지만 "
+        "쓸 수 있어요. 줄이거나 빼 주세요.",
+    },
+    "finetune_data_size": {
+        "en": "Fine-tuning needs a labelled data set of 1 to {limit} rows (this one "
+        "has {rows}, or no labels). Use kit.datasets.load(...) with a label field.",
+        "ko": "파인튜닝에는 라벨이 있는 1~{limit}행의 데이터가 필요해요(지금은 {rows}행"
+        "이거나 라벨이 없어요). 라벨 필드가 있는 kit.datasets.load(...)를 쓰세요.",
+    },
+    "lora_unknown_module": {
+        "en": "This model has no layer called {names}. LoRA can adapt these: "
+        "{available}. Leave target_modules out to let the kit choose.",
+        "ko": "이 모델에는 {names}라는 층이 없어요. LoRA를 붙일 수 있는 층: "
+        "{available}. target_modules를 빼면 키트가 알아서 골라요.",
+    },
+    "adapter_missing": {
+        "en": "{path} is not a saved adapter (no kit-adapter.json inside). Check the "
+        "folder name, or save one with adapter.save(...).",
+        "ko": "{path}은(는) 저장된 어댑터가 아니에요(kit-adapter.json이 없어요). 폴더 "
+        "이름을 확인하거나 adapter.save(...)로 먼저 저장하세요.",
+    },
+    "adapter_damaged": {
+        "en": "The adapter in {path} is damaged (its manifest cannot be read). Train "
+        "and save it again.",
+        "ko": "{path}의 어댑터가 손상되었어요(매니페스트를 읽을 수 없어요). 다시 학습해서 "
+        "저장하세요.",
+    },
+    "adapter_wrong_base": {
+        "en": "The adapter in {path} was trained on '{made_for}', not on '{base}'. "
+        "Load it with its own base: kit.load_model(adapter='{path}').",
+        "ko": "{path}의 어댑터는 '{base}'이(가) 아니라 '{made_for}' 모델로 학습했어요. "
+        "원래 모델과 함께 불러오세요: kit.load_model(adapter='{path}').",
+    },
     # --- kit doctor ----------------------------------------------------------------
     "doctor_title": {"en": "Baeum kit doctor", "ko": "배움 키트 점검"},
     "doctor_ok": {
