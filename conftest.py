@@ -16,3 +16,7 @@ os.environ.setdefault("KIT_CACHE_DIR", str(ROOT / ".cache" / "kit"))
 os.environ["KIT_QUOTA_FILE"] = str(_scratch / "quota.toml")
 os.environ["KIT_QUOTA_DB"] = str(_scratch / "quota.sqlite")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# pytest-xdist runs 2 workers (and their notebook kernels) on 2 cores: one thread each.
+# Two threads per process on a busy machine made generation up to 50x slower.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("KIT_THREADS", "1")

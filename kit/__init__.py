@@ -3,8 +3,10 @@
 import importlib
 
 from kit import quota
+from kit.adapters import Adapter
 from kit.errors import KitError, QuotaExceeded, SettingError
 from kit.evaluate import compare, evaluate
+from kit.finetune import finetune
 from kit.loading import load_model, models
 from kit.messages import language, set_language
 from kit.model import Model
@@ -25,6 +27,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "Adapter",
     "KitError",
     "Model",
     "Prompt",
@@ -33,6 +36,7 @@ __all__ = [
     "compare",
     "datasets",
     "evaluate",
+    "finetune",
     "language",
     "load_model",
     "models",

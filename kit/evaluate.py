@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from tqdm.auto import tqdm
 
 from kit import messages
+from kit.adapters import Adapter
 from kit.errors import SettingError
 from kit.model import Model
 from kit.prompt import Prompt, task_prompt
@@ -109,6 +110,9 @@ def evaluate(
     scorer_name, score = pick(scorer, labels, names)
     if isinstance(model_or_prompt, Prompt):
         prompt = model_or_prompt
+    elif isinstance(model_or_prompt, Adapter):  # ask as it was trained
+        system = model_or_prompt.manifest.get("system")
+        prompt = Prompt(model_or_prompt, system=system, name=model_or_prompt.name)
     elif isinstance(model_or_prompt, Model):
         prompt = task_prompt(model_or_prompt, labels, getattr(data, "task", ""))
     else:
@@ -135,6 +139,8 @@ def evaluate(
         bar.update(len(chunk))
     bar.close()
     report.seconds = time.perf_counter() - started
+    if isinstance(prompt.model, Adapter):  # the manifest remembers how it scored
+        prompt.model.manifest.setdefault("scores", {})[data.name] = report.score
     return report
 
 

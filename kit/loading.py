@@ -15,11 +15,20 @@ from kit.model import Model
 def load_model(
     name: str | None = None,
     *,
+    adapter: str | os.PathLike | None = None,
     device: str | torch.device | None = None,
     dtype: str | torch.dtype | None = None,
 ) -> Model:
     """Load a language model: the bundled one by default, or a name, id or folder."""
+    if adapter is not None:
+        from kit.adapters import attach, read_manifest
+
+        base = load_model(name or read_manifest(adapter)["base"], device=device,
+                          dtype=dtype)  # fmt: skip
+        return attach(base, adapter)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the kit never downloads weights
+    if os.environ.get("KIT_THREADS", "").isdigit():  # hub admins: kernels share cores
+        torch.set_num_threads(max(1, int(os.environ["KIT_THREADS"])))
     chosen_device = pick_device(device)
     chosen_dtype = pick_dtype(dtype, chosen_device)
     key = catalogue.canonical(name)

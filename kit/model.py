@@ -26,6 +26,7 @@ class Model:
         self.hf = hf_model
         self.tokenizer = tokenizer
         self.name = name
+        self._fingerprint: str | None = None
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
 
@@ -44,6 +45,22 @@ class Model:
         """Return how many tokens (prompt + answer) the model can attend to."""
         limit = getattr(self.hf.config, "max_position_embeddings", None)
         return int(limit or min(self.tokenizer.model_max_length, 1 << 20))
+
+    def fingerprint(self) -> str:
+        """Return an id of these exact base weights (adapters check it before loading)."""
+        if self._fingerprint is None:
+            import hashlib
+            import json
+
+            weights = self.hf.get_input_embeddings().weight
+            sample = weights.detach().flatten()[:4096].float().cpu().numpy().tobytes()
+            config = self.hf.config.to_dict()
+            for transient in ("dtype", "torch_dtype", "transformers_version",
+                              "_name_or_path", "_model_name_or_path"):  # fmt: skip
+                config.pop(transient, None)
+            text = json.dumps(config, sort_keys=True, default=str).encode()
+            self._fingerprint = hashlib.sha256(text + sample).hexdigest()[:24]
+        return self._fingerprint
 
     def __repr__(self) -> str:
         params = sum(p.numel() for p in self.hf.parameters()) / 1e6
@@ -115,6 +132,20 @@ class Model:
             raise SettingError("bad_type", name="text", kind="str", value=text)
         ids = self.tokenizer(text, add_special_tokens=False).input_ids
         return Tokens(text=text, ids=ids, pieces=piece_texts(self.tokenizer, ids))
+
+    def decode(self, ids: Sequence[int]) -> str:
+        """Turn token ids back into text (bytes of one character are joined again)."""
+        return self.tokenizer.decode(list(ids), skip_special_tokens=False)
+
+    def chat_text(
+        self,
+        messages_or_text: str | Sequence[dict[str, str]],
+        *,
+        system: str | None = None,
+    ) -> str:
+        """Return the exact text the model reads for a chat: the template filled in."""
+        ids = self._chat_ids(_conversation(messages_or_text, system))[0]
+        return self.decode(ids.tolist())
 
     def count_tokens(self, text: str) -> int:
         """Return how many tokens `text` is."""

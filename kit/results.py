@@ -142,11 +142,11 @@ class TokenProbs:
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 0.35 * len(self) + 1))
-        labels = [repr(p)[1:-1] or "∅" for p in self.pieces]
+        labels = [_visible(p) or "∅" for p in self.pieces]
         ax.barh(labels[::-1], self.probs[::-1], color="#60a5fa")
         ax.set_xlabel("probability / 확률")
         ax.set_xlim(0, 1)
-        ax.set_title(f"… {self.text[-30:]} → ?")
+        ax.set_title(f"… {self.text[-30:]} -> ?")
         for y, prob in enumerate(self.probs[::-1]):
             ax.text(prob + 0.01, y, f"{prob:.0%}", va="center")
         return ax

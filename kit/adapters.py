@@ -1,0 +1,120 @@
+"""Adapters: a LoRA adapter on a base model, saved atomically with a manifest."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from kit.errors import KitError
+from kit.model import Model
+
+MANIFEST = "kit-adapter.json"
+
+
+class Adapter(Model):
+    """A fine-tuned model: the shared base weights plus a small LoRA adapter."""
+
+    def __init__(self, peft_model, base: Model, *, manifest: dict, losses=()) -> None:
+        super().__init__(peft_model, base.tokenizer, name=f"{base.name}+lora")
+        self.base = base
+        self.manifest = manifest
+        self.losses = list(losses)
+
+    def fingerprint(self) -> str:
+        """Return the base model's fingerprint (adapters stack on a base, not on each other)."""
+        return self.base.fingerprint()
+
+    def __repr__(self) -> str:
+        m = self.manifest
+        return (f"<kit.Adapter on {m['base']} · {m['dataset']} · {m['steps']} steps · "
+                f"final loss {m.get('final_loss', float('nan')):.3f}>")  # fmt: skip
+
+    def plot_loss(self, ax=None):
+        """Draw the training loss per step and return the axes."""
+        import koreanize_matplotlib  # noqa: F401
+        import matplotlib.pyplot as plt
+
+        from kit import messages
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 2.6))
+        ax.plot(range(1, len(self.losses) + 1), self.losses, color="#ef4444")
+        ax.set_xlabel(messages.t("finetune_step"))
+        ax.set_ylabel("loss")
+        return ax
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Save the adapter to `path` atomically: a crash leaves the old one intact."""
+        target = Path(path).expanduser().absolute()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            self.hf.save_pretrained(fresh)
+            (fresh / MANIFEST).write_text(json.dumps(self.manifest, indent=2))
+            _fsync_tree(fresh)
+            _swap_in(fresh, target)
+        except BaseException:
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
+        return target
+
+
+def shared_copy(module):
+    """Copy a module tree but share every weight, so LoRA goes on the copy only."""
+    memo = {id(t): t for t in list(module.parameters()) + list(module.buffers())}
+    return copy.deepcopy(module, memo)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush every file of `folder` to disk before it becomes visible."""
+    for file in folder.iterdir():
+        with open(file, "rb") as handle:
+            os.fsync(handle.fileno())
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _swap_in(fresh: Path, target: Path) -> None:
+    """Point `target` at `fresh` in one atomic step (a symlink replaced by rename)."""
+    if target.exists() and not target.is_symlink():
+        # A plain folder (copied in by hand): move it aside first, then link.
+        target.rename(target.with_name(f".{target.name}.old-{time.time_ns()}"))
+    previous = target.resolve() if target.is_symlink() else None
+    link = target.with_name(f".{target.name}.link-{time.time_ns()}")
+    link.symlink_to(fresh.name)
+    os.replace(link, target)  # atomic: readers see the old adapter or the new one
+    if previous and previous != fresh and previous.parent == target.parent:
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+def read_manifest(path: str | os.PathLike) -> dict:
+    """Return an adapter folder's manifest, or explain what is wrong with the folder."""
+    folder = Path(path).expanduser()
+    try:
+        return json.loads((folder / MANIFEST).read_text())
+    except FileNotFoundError:
+        raise KitError("adapter_missing", path=str(folder)) from None
+    except ValueError:
+        raise KitError("adapter_damaged", path=str(folder)) from None
+
+
+def attach(base: Model, path: str | os.PathLike) -> Adapter:
+    """Load a saved adapter onto `base`, refusing one made for another base model."""
+    from peft import PeftModel
+
+    folder = Path(path).expanduser()
+    manifest = read_manifest(folder)
+    if manifest.get("base_fingerprint") != base.fingerprint():
+        raise KitError("adapter_wrong_base", path=str(folder),
+                       made_for=manifest.get("base", "?"), base=base.name)  # fmt: skip
+    peft_model = PeftModel.from_pretrained(shared_copy(base.hf), folder.resolve())
+    peft_model.eval()
+    return Adapter(peft_model, base, manifest=manifest)

@@ -1,0 +1,206 @@
+"""kit.finetune: LoRA on a labelled set, charged per step, with a live loss plot."""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+
+import torch
+from tqdm.auto import tqdm
+
+from kit import messages, quota
+from kit.adapters import Adapter, shared_copy
+from kit.errors import KitError, QuotaExceeded, SettingError
+from kit.model import Model, _check_number, _in_notebook, _seeded
+from kit.prompt import Prompt, task_prompt
+
+MAX_ROWS = 5000
+MAX_TOKENS = 384  # per example: longer ones are refused, not silently cut
+
+
+def target_modules_for(model: Model, wanted: list[str] | None = None) -> list[str]:
+    """Return the layers LoRA adapts: peft's choice for the architecture, or `wanted`."""
+    from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
+
+    linear = {
+        name.rsplit(".", 1)[-1]
+        for name, module in model.hf.named_modules()
+        if isinstance(module, torch.nn.Linear) and name != "lm_head"
+    }
+    if wanted is None:
+        known = TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING.get(
+            model.hf.config.model_type
+        )
+        wanted = [m for m in (known or ["q_proj", "v_proj"]) if m in linear]
+        if not wanted:  # an architecture peft does not list: every attention projection
+            wanted = sorted(m for m in linear if "attn" in m or m.endswith("proj"))
+    unknown = [m for m in wanted if m not in linear]
+    if unknown or not wanted:
+        raise SettingError(
+            "lora_unknown_module", names=", ".join(unknown) or "[]",
+            available=", ".join(sorted(linear)),
+        )  # fmt: skip
+    return list(wanted)
+
+
+def _examples(model: Model, prompt: Prompt, rows: list[dict]) -> list[dict]:
+    """Tokenize rows as chat turns; only the answer's tokens carry a loss."""
+    out = []
+    for number, row in enumerate(rows, 1):
+        convo = prompt.messages(row)
+        answer = prompt._fill(prompt.answer, row)
+        asked = model._chat_ids(convo)[0].tolist()
+        full = model.tokenizer.apply_chat_template(
+            convo + [{"role": "assistant", "content": answer}], tokenize=True,
+            return_dict=True,
+        )["input_ids"]  # fmt: skip
+        # Drop the template's trailing newline after the end-of-turn token, if any.
+        eos = model.tokenizer.convert_tokens_to_ids(model.tokenizer.eos_token)
+        if eos in full[len(asked) :]:
+            full = full[: len(asked) + full[len(asked) :].index(eos) + 1]
+        if len(full) > MAX_TOKENS:
+            raise SettingError("finetune_row_too_long", row=number, tokens=len(full),
+                               limit=MAX_TOKENS)  # fmt: skip
+        labels = [-100] * len(asked) + full[len(asked) :]
+        out.append({"input_ids": full, "labels": labels})
+    return out
+
+
+def _batches(examples: list[dict], size: int, seed: int, pad_id: int):
+    """Yield padded batches forever, reshuffling each epoch (deterministic for a seed)."""
+    order = random.Random(seed)
+    while True:
+        indices = list(range(len(examples)))
+        order.shuffle(indices)
+        for start in range(0, len(indices), size):
+            chunk = [examples[i] for i in indices[start : start + size]]
+            longest = max(len(e["input_ids"]) for e in chunk)
+            ids = torch.full((len(chunk), longest), pad_id)
+            labels = torch.full((len(chunk), longest), -100)
+            mask = torch.zeros((len(chunk), longest), dtype=torch.long)
+            for row, e in enumerate(chunk):
+                n = len(e["input_ids"])
+                ids[row, :n] = torch.tensor(e["input_ids"])
+                labels[row, :n] = torch.tensor(e["labels"])
+                mask[row, :n] = 1
+            yield ids, mask, labels
+
+
+def finetune(
+    model: Model,
+    dataset,
+    *,
+    steps: int = 60,
+    learning_rate: float = 2e-3,
+    batch_size: int = 8,
+    rank: int = 8,
+    alpha: int | None = None,
+    dropout: float = 0.05,
+    target_modules: list[str] | None = None,
+    prompt: Prompt | None = None,
+    seed: int = 0,
+    plot: bool | None = None,
+    progress: bool = True,
+) -> Adapter:
+    """Teach `model` a labelled task with LoRA and return the adapter (base untouched)."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import get_linear_schedule_with_warmup
+
+    from kit.evaluate import _as_dataset
+
+    if isinstance(model, Adapter):
+        model = model.base
+    data = _as_dataset(dataset)
+    _check_number("steps", steps, 1, 5000, 60, integer=True)
+    _check_number("learning_rate", learning_rate, 1e-6, 0.05, 2e-3)
+    _check_number("batch_size", batch_size, 1, 64, 8, integer=True)
+    _check_number("rank", rank, 1, 256, 8, integer=True)
+    _check_number("dropout", dropout, 0, 0.5, 0.05)
+    if not 1 <= len(data) <= MAX_ROWS or not data.labels:
+        raise SettingError("finetune_data_size", rows=len(data), limit=MAX_ROWS)
+    account = quota.current()
+    left = account.left("finetune_steps")
+    if left is not None and left < steps:
+        raise QuotaExceeded("quota_too_big", kind=messages.Term("kind_finetune_steps"),
+                            need=steps, left=int(left), limit=int(account.limits()[
+                                "finetune_steps"] or 0), reset=account.reset_text())  # fmt: skip
+    prompt = prompt or task_prompt(model, data.labels, data.task)
+    modules = target_modules_for(model, target_modules)
+    examples = _examples(model, prompt, list(data))
+    config = LoraConfig(r=rank, lora_alpha=alpha or 2 * rank, lora_dropout=dropout,
+                        target_modules=modules, task_type="CAUSAL_LM")  # fmt: skip
+    with _seeded(seed, model.device):
+        peft_model = get_peft_model(shared_copy(model.hf), config)
+    trainable = [p for p in peft_model.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(trainable, lr=learning_rate)
+    schedule = get_linear_schedule_with_warmup(optimiser, min(10, steps // 10), steps)
+    batches = _batches(examples, batch_size, seed, model.tokenizer.pad_token_id)
+    live = _LossPlot() if (plot if plot is not None else _in_notebook()) else None
+    bar = tqdm(total=steps, desc=messages.t("finetune_running"), unit="step",
+               disable=not progress)  # fmt: skip
+    losses: list[float] = []
+    on_gpu = model.device.type == "cuda"
+    started = time.perf_counter()
+    peft_model.train()
+    try:
+        with _seeded(seed, model.device):
+            for step in range(steps):
+                ids, mask, labels = next(batches)
+                with account.charge(finetune_steps=1, on_gpu=on_gpu):
+                    loss = peft_model(input_ids=ids.to(model.device),
+                                      attention_mask=mask.to(model.device),
+                                      labels=labels.to(model.device)).loss  # fmt: skip
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+                    optimiser.step()
+                    schedule.step()
+                    optimiser.zero_grad()
+                losses.append(loss.item())
+                bar.update()
+                bar.set_postfix(loss=f"{losses[-1]:.3f}")
+                if live and (step % 5 == 4 or step == steps - 1):
+                    live.update(losses)
+    except QuotaExceeded as stop:
+        # Keep what was learnt up to the last whole step, and say why it stopped.
+        print(messages.t("finetune_stopped", steps=len(losses), reason=str(stop)),
+              file=sys.stderr)  # fmt: skip
+        if not losses:
+            raise
+    finally:
+        bar.close()
+        peft_model.eval()
+    manifest = {
+        "base": model.name, "base_fingerprint": model.fingerprint(),
+        "dataset": data.name, "dataset_fingerprint": data.fingerprint(),
+        "labels": data.labels, "system": prompt.system, "steps": len(losses),
+        "steps_asked": steps, "learning_rate": learning_rate, "rank": rank,
+        "alpha": alpha or 2 * rank, "target_modules": modules, "seed": seed,
+        "final_loss": losses[-1], "train_seconds": time.perf_counter() - started,
+        "scores": {},
+    }  # fmt: skip
+    return Adapter(peft_model, model, manifest=manifest, losses=losses)
+
+
+class _LossPlot:
+    """A loss curve that redraws in place in the notebook while training runs."""
+
+    def __init__(self) -> None:
+        import koreanize_matplotlib  # noqa: F401
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        self.figure, self.ax = plt.subplots(figsize=(5, 2.6))
+        plt.close(self.figure)  # shown through the handle only, not again at the end
+        self.handle = display(self.figure, display_id=True)
+
+    def update(self, losses: list[float]) -> None:
+        self.ax.clear()
+        self.ax.plot(range(1, len(losses) + 1), losses, color="#ef4444")
+        self.ax.set_xlabel(messages.t("finetune_step"))
+        self.ax.set_ylabel("loss")
+        self.ax.set_title(messages.t("finetune_loss_title"))
+        self.handle.update(self.figure)
+
+
+__all__ = ["finetune", "KitError"]
