@@ -4,6 +4,7 @@ import importlib
 
 from kit import quota
 from kit.adapters import Adapter
+from kit.app import app
 from kit.errors import KitError, QuotaExceeded, SettingError
 from kit.evaluate import compare, evaluate
 from kit.finetune import finetune
@@ -33,6 +34,7 @@ __all__ = [
     "Prompt",
     "QuotaExceeded",
     "SettingError",
+    "app",
     "compare",
     "datasets",
     "evaluate",

@@ -40,6 +40,17 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _app(args: argparse.Namespace) -> int:
+    from kit.app import app
+    from kit.loading import load_model
+
+    model = load_model(args.model, adapter=args.adapter)
+    demo = app(model, title=args.title, port=args.port, launch=False)
+    print(f"http://127.0.0.1:{args.port}")
+    demo.launch(server_name="127.0.0.1", server_port=args.port, share=False)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """Return the argument parser of the `kit` command."""
     from kit import quota_cli
@@ -52,6 +63,12 @@ def parser() -> argparse.ArgumentParser:
     prep.add_argument("--dtype", action="append", choices=["float32", "bfloat16"])
     prep.set_defaults(func=_prepare)
     sub.add_parser("models", help="list known models").set_defaults(func=_models)
+    page = sub.add_parser("app", help="serve a chat page for a model or adapter")
+    page.add_argument("--model", help="model name, id or folder (default: bundled)")
+    page.add_argument("--adapter", help="a saved adapter folder")
+    page.add_argument("--title")
+    page.add_argument("--port", type=int, default=7860)
+    page.set_defaults(func=_app)
     quota_cli.add_subcommands(sub)
     return top
 

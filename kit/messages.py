@@ -195,6 +195,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "ko": "{path}의 어댑터는 '{base}'이(가) 아니라 '{made_for}' 모델로 학습했어요. "
         "원래 모델과 함께 불러오세요: kit.load_model(adapter='{path}').",
     },
+    "app_title": {"en": "Chat with {name}", "ko": "{name}와(과) 대화하기"},
+    "app_description": {
+        "en": "Runs on this computer: nothing you type leaves it.",
+        "ko": "이 컴퓨터 안에서 돌아가요. 입력한 내용은 밖으로 나가지 않아요.",
+    },
     # --- kit doctor ----------------------------------------------------------------
     "doctor_title": {"en": "Baeum kit doctor", "ko": "배움 키트 점검"},
     "doctor_ok": {
