@@ -36,7 +36,7 @@ def plain_steps_per_second(model: kit.Model, train, steps: int) -> float:
                         target_modules=target_modules_for(model))  # fmt: skip
     peft_model = get_peft_model(shared_copy(model.hf), config)
     optimiser = torch.optim.AdamW(
-        [p for p in peft_model.parameters() if p.requires_grad], lr=2e-3
+        [p for p in peft_model.parameters() if p.requires_grad], lr=1e-3
     )
     batches = _batches(examples, 8, 0, model.tokenizer.pad_token_id)
     peft_model.train()
@@ -57,7 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     model = kit.load_model()
     print(f"{model} · {torch.get_num_threads()} threads · {args.steps} steps, "
-          "LoRA r=8 on q/v, batch 8, held-out 25%\n")  # fmt: skip
+          "LoRA r=8 on all linear layers, batch 8, held-out 25%\n")  # fmt: skip
     header = f"{'data set':28} {'base':>6} {'LoRA':>6} {'train s':>8} {'target':>8}"
     print(header)
     first_train = None

