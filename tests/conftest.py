@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import kit
-from kit import bundled
+from kit import bundled, quota
 
 TINY = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
             num_attention_heads=2, num_key_value_heads=1, head_dim=16,
@@ -60,3 +60,14 @@ def tiny_folder(tmp_path_factory, bundled_folder) -> Path:
 def tiny_model(tiny_folder) -> kit.Model:
     """The tiny random Llama loaded through kit.load_model."""
     return kit.load_model(str(tiny_folder))
+
+
+@pytest.fixture()
+def fresh_quota(tmp_path, monkeypatch):
+    """A private ledger and quota file for one test."""
+    monkeypatch.setenv("KIT_QUOTA_DB", str(tmp_path / "ledger.sqlite"))
+    monkeypatch.setenv("KIT_QUOTA_FILE", str(tmp_path / "quota.toml"))
+    monkeypatch.delenv("KIT_QUOTA_EXEMPT", raising=False)
+    quota.reset_current()
+    yield tmp_path / "quota.toml"
+    quota.reset_current()

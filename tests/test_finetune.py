@@ -25,16 +25,6 @@ ROWS = [
 ]
 
 
-@pytest.fixture()
-def fresh_quota(tmp_path, monkeypatch):
-    """A private ledger and quota file for one test."""
-    monkeypatch.setenv("KIT_QUOTA_DB", str(tmp_path / "ledger.sqlite"))
-    monkeypatch.setenv("KIT_QUOTA_FILE", str(tmp_path / "quota.toml"))
-    quota.reset_current()
-    yield tmp_path / "quota.toml"
-    quota.reset_current()
-
-
 def lora_names(module: torch.nn.Module) -> list[str]:
     return [n for n, _ in module.named_parameters() if "lora_" in n]
 

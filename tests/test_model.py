@@ -10,17 +10,6 @@ from kit.errors import KitError, QuotaExceeded, SettingError
 from kit.results import Reply
 
 
-@pytest.fixture()
-def fresh_quota(tmp_path, monkeypatch):
-    """A private ledger and quota file for one test."""
-    monkeypatch.setenv("KIT_QUOTA_DB", str(tmp_path / "ledger.sqlite"))
-    monkeypatch.setenv("KIT_QUOTA_FILE", str(tmp_path / "quota.toml"))
-    monkeypatch.delenv("KIT_QUOTA_EXEMPT", raising=False)
-    quota.reset_current()
-    yield tmp_path / "quota.toml"
-    quota.reset_current()
-
-
 def test_greedy_chat_is_reproducible(real_model):
     """Does temperature=0 give the same answer every time (what grading relies on)?"""
     first = real_model.chat("Name three colours.", max_new_tokens=24)

@@ -11,17 +11,6 @@ from kit.errors import SettingError
 from kit.results import _visible
 
 
-@pytest.fixture()
-def fresh_quota(tmp_path, monkeypatch):
-    """A private ledger and quota file for one test."""
-    monkeypatch.setenv("KIT_QUOTA_DB", str(tmp_path / "ledger.sqlite"))
-    monkeypatch.setenv("KIT_QUOTA_FILE", str(tmp_path / "quota.toml"))
-    monkeypatch.delenv("KIT_QUOTA_EXEMPT", raising=False)
-    quota.reset_current()
-    yield tmp_path / "quota.toml"
-    quota.reset_current()
-
-
 def test_playground_run_shows_the_answer_and_a_status_line(tiny_model, fresh_quota):
     """Does Run put the answer in the output and tokens, speed, quota in the status?"""
     pg = widgets.playground(tiny_model, prompt="Hello there", max_new_tokens=8)
