@@ -14,6 +14,10 @@ os.environ.setdefault("KIT_LANG", "en")
 os.environ.setdefault("KIT_CACHE_DIR", str(ROOT / ".cache" / "kit"))
 # Quotas: built-in defaults and a throw-away ledger, never the developer's own.
 os.environ["KIT_QUOTA_FILE"] = str(_scratch / "quota.toml")
+# Every notebook of a worker shares this ledger: limits a whole course run fits in.
+(_scratch / "quota.toml").write_text(
+    "[class]\ngenerations = 100000\ntokens = 10000000\nfinetune_steps = 100000\n"
+)
 os.environ["KIT_QUOTA_DB"] = str(_scratch / "quota.sqlite")
 os.environ.setdefault("MPLBACKEND", "Agg")
 # pytest-xdist runs 2 workers (and their notebook kernels) on 2 cores: one thread each.

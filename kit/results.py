@@ -142,7 +142,10 @@ class TokenProbs:
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 0.35 * len(self) + 1))
-        labels = [_visible(p) or "∅" for p in self.pieces]
+        # "·" and a literal \n render in every font (NanumGothic lacks "␣" and "↵").
+        labels = [
+            p.replace(" ", "·").replace("\n", "\\n") or "(empty)" for p in self.pieces
+        ]
         ax.barh(labels[::-1], self.probs[::-1], color="#60a5fa")
         ax.set_xlabel("probability / 확률")
         ax.set_xlim(0, 1)
