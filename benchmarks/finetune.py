@@ -30,7 +30,7 @@ def plain_steps_per_second(model: kit.Model, train, steps: int) -> float:
     """Time the textbook loop: peft LoRA, AdamW, the same batches, no kit around it."""
     from peft import LoraConfig, get_peft_model
 
-    prompt = task_prompt(model, train.labels, train.task)
+    prompt = task_prompt(model, train.labels, train.task, train.lang)
     examples = _examples(model, prompt, list(train))
     config = LoraConfig(r=8, lora_alpha=16, lora_dropout=0.05, task_type="CAUSAL_LM",
                         target_modules=target_modules_for(model))  # fmt: skip

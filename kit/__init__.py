@@ -11,7 +11,7 @@ from kit.finetune import finetune
 from kit.loading import load_model, models
 from kit.messages import language, set_language
 from kit.model import Model
-from kit.prompt import Prompt
+from kit.prompt import Prompt, task_prompt
 
 __version__ = "0.1.0"
 
@@ -32,6 +32,7 @@ __all__ = [
     "KitError",
     "Model",
     "Prompt",
+    "task_prompt",
     "QuotaExceeded",
     "SettingError",
     "app",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
 import shutil
 import tempfile
 import time
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 from kit.errors import KitError
@@ -34,18 +37,17 @@ class Adapter(Model):
         return (f"<kit.Adapter on {m['base']} · {m['dataset']} · {m['steps']} steps · "
                 f"final loss {m.get('final_loss', float('nan')):.3f}>")  # fmt: skip
 
+    def trainable_parameters(self) -> int:
+        """Return how many numbers the adapter learnt (the base model's stay frozen)."""
+        return sum(p.numel() for n, p in self.hf.named_parameters() if "lora_" in n)
+
     def plot_loss(self, ax=None):
         """Draw the training loss per step and return the axes."""
-        import koreanize_matplotlib  # noqa: F401
         import matplotlib.pyplot as plt
-
-        from kit import messages
 
         if ax is None:
             _, ax = plt.subplots(figsize=(5, 2.6))
-        ax.plot(range(1, len(self.losses) + 1), self.losses, color="#ef4444")
-        ax.set_xlabel(messages.t("finetune_step"))
-        ax.set_ylabel("loss")
+        draw_loss(ax, self.losses)
         return ax
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -62,6 +64,27 @@ class Adapter(Model):
             shutil.rmtree(fresh, ignore_errors=True)
             raise
         return target
+
+
+def draw_loss(ax, losses: list[float]) -> None:
+    """Draw a loss curve on `ax`, with whole-number steps on the x axis."""
+    import koreanize_matplotlib  # noqa: F401  (Hangul axis labels)
+    from matplotlib.ticker import MaxNLocator
+
+    from kit import messages
+
+    ax.plot(range(1, len(losses) + 1), losses, color="#ef4444")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(messages.t("finetune_step"))
+    ax.set_ylabel("loss")
+
+
+@contextlib.contextmanager
+def quiet_peft() -> Iterator[None]:
+    """Hide peft's deprecation chatter about transformers internals from students."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+        yield
 
 
 def shared_copy(module):
@@ -115,6 +138,7 @@ def attach(base: Model, path: str | os.PathLike) -> Adapter:
     if manifest.get("base_fingerprint") != base.fingerprint():
         raise KitError("adapter_wrong_base", path=str(folder),
                        made_for=manifest.get("base", "?"), base=base.name)  # fmt: skip
-    peft_model = PeftModel.from_pretrained(shared_copy(base.hf), folder.resolve())
+    with quiet_peft():
+        peft_model = PeftModel.from_pretrained(shared_copy(base.hf), folder.resolve())
     peft_model.eval()
     return Adapter(peft_model, base, manifest=manifest)

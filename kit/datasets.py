@@ -89,7 +89,7 @@ class Preview:
         if label is None:
             return ""
         name = self.data.label_names.get(label, label)
-        same = name.lower() == label.replace("_", " ").lower()
+        same = name.replace("_", " ").lower() == label.replace("_", " ").lower()
         return label if same else f"{label} ({name})"
 
     def __repr__(self) -> str:

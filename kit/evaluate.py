@@ -114,7 +114,8 @@ def evaluate(
         system = model_or_prompt.manifest.get("system")
         prompt = Prompt(model_or_prompt, system=system, name=model_or_prompt.name)
     elif isinstance(model_or_prompt, Model):
-        prompt = task_prompt(model_or_prompt, labels, getattr(data, "task", ""))
+        prompt = task_prompt(model_or_prompt, labels, getattr(data, "task", ""),
+                             getattr(data, "lang", None))  # fmt: skip
     else:
         raise SettingError("bad_type", name="model_or_prompt", kind="kit.Model / kit.Prompt",
                            value=type(model_or_prompt).__name__)  # fmt: skip

@@ -10,7 +10,7 @@ import torch
 from tqdm.auto import tqdm
 
 from kit import messages, quota
-from kit.adapters import Adapter, shared_copy
+from kit.adapters import Adapter, draw_loss, quiet_peft, shared_copy
 from kit.errors import KitError, QuotaExceeded, SettingError
 from kit.model import Model, _check_number, _in_notebook, _seeded
 from kit.prompt import Prompt, task_prompt
@@ -121,12 +121,12 @@ def finetune(
         raise QuotaExceeded("quota_too_big", kind=messages.Term("kind_finetune_steps"),
                             need=steps, left=int(left), limit=int(account.limits()[
                                 "finetune_steps"] or 0), reset=account.reset_text())  # fmt: skip
-    prompt = prompt or task_prompt(model, data.labels, data.task)
+    prompt = prompt or task_prompt(model, data.labels, data.task, data.lang)
     modules = target_modules_for(model, target_modules)
     examples = _examples(model, prompt, list(data))
     config = LoraConfig(r=rank, lora_alpha=alpha or 2 * rank, lora_dropout=dropout,
                         target_modules=modules, task_type="CAUSAL_LM")  # fmt: skip
-    with _seeded(seed, model.device):
+    with _seeded(seed, model.device), quiet_peft():
         peft_model = get_peft_model(shared_copy(model.hf), config)
     trainable = [p for p in peft_model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(trainable, lr=learning_rate)
@@ -192,9 +192,7 @@ class _LossPlot:
 
     def update(self, losses: list[float]) -> None:
         self.ax.clear()
-        self.ax.plot(range(1, len(losses) + 1), losses, color="#ef4444")
-        self.ax.set_xlabel(messages.t("finetune_step"))
-        self.ax.set_ylabel("loss")
+        draw_loss(self.ax, losses)
         self.ax.set_title(messages.t("finetune_loss_title"))
         self.handle.update(self.figure)
 

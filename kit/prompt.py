@@ -74,7 +74,12 @@ class Prompt:
         return "\n".join(lines)
 
 
-def task_prompt(model: Model, labels: Sequence[str], task: str = "") -> Prompt:
+def task_prompt(
+    model: Model, labels: Sequence[str], task: str = "", lang: str | None = None
+) -> Prompt:
     """Return the plain zero-shot prompt for a labelled task: the labels, no examples."""
-    system = messages.t("task_system", task=task, labels=", ".join(labels)).strip()
+    # The instruction follows the data's language (not the notebook's): a Korean
+    # sentence around English data confused the small model and cost 1.7x the tokens.
+    system = messages.t("task_system", lang, task=task, labels=", ".join(labels))
+    system = system.strip()
     return Prompt(model, system=system, name="zero-shot")

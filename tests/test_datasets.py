@@ -328,6 +328,14 @@ def test_preview_escapes_html_and_shows_size_and_counts():
     assert data._repr_html_().count("<tr>") == 6  # header + the first five rows
 
 
+def test_preview_names_a_label_once_unless_its_name_differs():
+    """Is an id with no other display name shown once, a translated one with both?"""
+    own = datasets.load([{"text": "card gone", "label": "lost_card"}])
+    assert "lost_card (" not in repr(own) and "lost_card" in repr(own)
+    korean = datasets.load("finance_support", lang="ko").preview(80)
+    assert "lost_card (" in repr(korean)  # the Korean name follows the id
+
+
 def test_plot_counts_draws_one_bar_per_label():
     """Does plot_counts draw one bar per label, as tall as its count?"""
     import matplotlib.pyplot as plt

@@ -43,6 +43,19 @@ def test_other_scorers():
         broken("x", {})
 
 
+@pytest.mark.parametrize("shown", ["en", "ko"])
+def test_task_prompt_speaks_the_data_language(tiny_model, shown):
+    """Does the zero-shot instruction follow the data set's language, not the UI's?"""
+    kit.set_language(shown)
+    try:
+        english = kit.task_prompt(tiny_model, ["a", "b"], "Sort it.", "en").system
+        korean = kit.task_prompt(tiny_model, ["a", "b"], "분류하세요.", "ko").system
+    finally:
+        kit.set_language(None)
+    assert "exactly one label" in english and "라벨" not in english
+    assert "라벨" in korean and "label" not in korean
+
+
 def test_prompt_renders_few_shot_turns(tiny_model):
     """Does a few-shot prompt send system, example pairs, then the input, in order?"""
     prompt = kit.Prompt(tiny_model, "Plot: {text}", system="Name the genre.",

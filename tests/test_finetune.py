@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 
 import pytest
 import torch
@@ -84,6 +85,20 @@ def test_save_and_load_round_trip(tiny_model, tmp_path, fresh_quota):
     visible = [p.name for p in folder.iterdir() if not p.name.startswith(".")]
     assert visible == ["my-adapter"]
     assert len(list(folder.iterdir())) == 2  # the link and the one version it names
+
+
+def test_students_see_no_library_warnings_and_a_parameter_count(tiny_model, tmp_path,
+                                                                fresh_quota):  # fmt: skip
+    """Do training, saving and reloading stay free of warnings, and is the size told?"""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        adapter = kit.finetune(tiny_model, ROWS, steps=2, progress=False)
+        again = kit.load_model(adapter=adapter.save(tmp_path / "a"))
+    assert [str(w.message) for w in seen] == []
+    counted = sum(p.numel() for n, p in adapter.hf.named_parameters() if "lora_" in n)
+    assert adapter.trainable_parameters() == again.trainable_parameters() == counted > 0
+    ax = adapter.plot_loss()
+    assert all(float(x).is_integer() for x in ax.get_xticks())
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
