@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import sys
 import time
@@ -63,6 +64,20 @@ def _examples(model: Model, prompt: Prompt, rows: list[dict]) -> list[dict]:
     return out
 
 
+def fast_bf16(device: torch.device) -> bool:
+    """Return True where bf16 matrix maths runs natively (recent CPUs, most GPUs)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and torch.cpu._is_avx512_bf16_supported()
+
+
+def _autocast(device: torch.device, enabled: bool):
+    """Run the forward pass in bf16 with fp32 master weights (standard mixed precision)."""
+    if not enabled:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+
 def _batches(examples: list[dict], size: int, seed: int, pad_id: int):
     """Yield padded batches forever, reshuffling each epoch (deterministic for a seed)."""
     order = random.Random(seed)
@@ -96,6 +111,7 @@ def finetune(
     target_modules: list[str] | None = None,
     prompt: Prompt | None = None,
     seed: int = 0,
+    mixed_precision: bool | None = None,
     plot: bool | None = None,
     progress: bool = True,
 ) -> Adapter:
@@ -137,6 +153,9 @@ def finetune(
                disable=not progress)  # fmt: skip
     losses: list[float] = []
     on_gpu = model.device.type == "cuda"
+    # bf16 forward passes where the hardware has it: 1.8x faster steps on a 2-core
+    # AVX512-BF16 CPU with the same held-out scores (benchmarks/finetune.py).
+    mixed = fast_bf16(model.device) if mixed_precision is None else mixed_precision
     started = time.perf_counter()
     peft_model.train()
     try:
@@ -144,9 +163,10 @@ def finetune(
             for step in range(steps):
                 ids, mask, labels = next(batches)
                 with account.charge(finetune_steps=1, on_gpu=on_gpu):
-                    loss = peft_model(input_ids=ids.to(model.device),
-                                      attention_mask=mask.to(model.device),
-                                      labels=labels.to(model.device)).loss  # fmt: skip
+                    with _autocast(model.device, mixed):
+                        loss = peft_model(input_ids=ids.to(model.device),
+                                          attention_mask=mask.to(model.device),
+                                          labels=labels.to(model.device)).loss  # fmt: skip
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(trainable, 1.0)
                     optimiser.step()
@@ -172,6 +192,7 @@ def finetune(
         "labels": data.labels, "system": prompt.system, "steps": len(losses),
         "steps_asked": steps, "learning_rate": learning_rate, "rank": rank,
         "alpha": alpha or 2 * rank, "target_modules": modules, "seed": seed,
+        "mixed_precision": mixed,
         "final_loss": losses[-1], "train_seconds": time.perf_counter() - started,
         "scores": {},
     }  # fmt: skip

@@ -593,6 +593,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "ko": "{path}에 저장했어요. 실행 중인 노트북도 다음 생성부터 새 한도를 써요.",
     },
     "unlimited": {"en": "unlimited", "ko": "무제한"},
+    "grading_total": {
+        "en": "Points for this part: {got} of {points}",
+        "ko": "이 부분 점수: {points}점 중 {got}점",
+    },
+    "grading_points": {
+        "en": "This grading cell's checks add up to {possible} points, but the cell "
+        "is worth only {points}. Lower the checks' points or raise the cell's.",
+        "ko": "이 채점 셀의 검사 점수 합은 {possible}점인데 셀 배점은 {points}점뿐이에요. "
+        "검사 점수를 줄이거나 셀 배점을 늘리세요.",
+    },
+    "grading_band": {
+        "en": "zero_at ({zero_at}) must be below full_at ({full_at}).",
+        "ko": "zero_at({zero_at})은 full_at({full_at})보다 작아야 해요.",
+    },
 }
 
 

@@ -1,0 +1,49 @@
+"""nbgrader settings for the Baeum course (nbgrader 0.9). Read by every nbgrader command.
+
+Release language: BAEUM_COURSE_LANG=ko (or en, the default) picks which notebook of
+each assignment folder is released and graded; both have the same grading cells.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+c = get_config()  # noqa: F821  (nbgrader provides get_config)
+
+here = Path(__file__).resolve().parent
+lang = os.environ.get("BAEUM_COURSE_LANG", "en").strip().lower()
+if lang not in ("en", "ko"):
+    raise SystemExit(f"BAEUM_COURSE_LANG must be 'en' or 'ko', not {lang!r}")
+other = "ko" if lang == "en" else "en"
+
+c.CourseDirectory.course_id = os.environ.get("BAEUM_COURSE_ID", "baeum")
+c.CourseDirectory.root = str(here)
+c.CourseDirectory.notebook_id = lang  # source/<assignment>/en.ipynb or ko.ipynb
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
+                            f"{other}.ipynb"]  # fmt: skip
+c.Exchange.root = os.environ.get("BAEUM_EXCHANGE", "/srv/nbgrader/exchange")
+
+# Stubs students see where a solution was, in the release language.
+c.ClearSolutions.code_stub = {
+    "python": "# YOUR CODE HERE\nraise NotImplementedError()"
+    if lang == "en"
+    else "# 여기에 코드를 쓰세요 (YOUR CODE HERE)\nraise NotImplementedError()"
+}
+c.ClearSolutions.text_stub = (
+    "YOUR ANSWER HERE" if lang == "en" else "여기에 답을 쓰세요."
+)
+
+# Every cell gets this long before it is interrupted (a loop that never ends is cut
+# off, graded, and the batch goes on). Fine-tuning cells need about a minute on a CPU.
+c.Execute.timeout = int(os.environ.get("BAEUM_CELL_TIMEOUT", "300"))
+c.Execute.interrupt_on_timeout = True
+
+# Grading never charges or blocks a student, and a submission cannot touch the class
+# quota policy or ledger: nbgrader runs student code as the teacher, so the kit is
+# pointed at a scratch policy and ledger for this process and its kernels.
+os.environ["KIT_QUOTA_EXEMPT"] = "1"
+os.environ["HF_HUB_OFFLINE"] = "1"
+scratch = Path(tempfile.mkdtemp(prefix="baeum-grading-"))
+os.environ["KIT_QUOTA_FILE"] = str(scratch / "quota.toml")
+os.environ["KIT_QUOTA_DB"] = str(scratch / "ledger.sqlite")
+os.environ["KIT_LANG"] = lang
