@@ -27,7 +27,7 @@ lab: install
 
 test: install lint
 	scripts/install-browser.sh  # Debian chromium + CJK fonts for the browser tests
-	$(BIN)/pytest -n $(JOBS) --dist loadfile tests lessons --nbval-lax --nbval-current-env
+	$(BIN)/pytest -n $(JOBS) --dist loadfile tests lessons assignments/source --nbval-lax --nbval-current-env
 
 lint: install
 	$(BIN)/ruff check .
@@ -40,6 +40,8 @@ format: install
 bench: install
 	$(BIN)/python benchmarks/load.py
 	$(BIN)/python benchmarks/generate.py
+	$(BIN)/python benchmarks/finetune.py
+	$(BIN)/python benchmarks/autograde.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

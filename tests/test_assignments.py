@@ -1,0 +1,269 @@
+"""The nbgrader course end to end: release, submit as fake students, autograde, feedback."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).parent.parent
+COURSE = ROOT / "assignments"
+ASSIGNMENTS = sorted(p.name for p in (COURSE / "source").iterdir() if p.is_dir())
+NBGRADER = str(Path(sys.executable).with_name("nbgrader"))
+SOLUTION_LINE = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$", re.MULTILINE)
+LANGUAGE_CALL = re.compile(r'kit\.set_language\("(en|ko)"\)')
+
+
+def grading_meta(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def read(assignment: str, lang: str) -> nbformat.NotebookNode:
+    return nbformat.read(COURSE / "source" / assignment / f"{lang}.ipynb", as_version=4)
+
+
+# --- the sources ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_english_and_korean_grade_the_same_way(assignment):
+    """Do en and ko hold the same code, grade ids, points and grading cells?"""
+
+    def shape(lang: str) -> list[tuple]:
+        cells = read(assignment, lang).cells
+        return [
+            (c.cell_type, LANGUAGE_CALL.sub("..", c.source) if c.cell_type == "code"
+             else "", json.dumps(grading_meta(c), sort_keys=True))
+            for c in cells if c.cell_type == "code" or grading_meta(c)
+        ]  # fmt: skip
+
+    assert shape("en") == shape("ko")
+    first = read(assignment, "ko").cells[1]
+    assert 'kit.set_language("ko")' in first.source
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_each_assignment_has_hidden_tests_partial_credit_and_a_rubric(assignment):
+    """Does every assignment carry hidden tests, scaled marks and a manual answer?"""
+    cells = read(assignment, "en").cells
+    tests = [c for c in cells if grading_meta(c).get("grade") and c.cell_type == "code"]
+    manual = [c for c in cells if grading_meta(c).get("grade")
+              and grading_meta(c).get("solution")]  # fmt: skip
+    assert tests and manual
+    assert any("### BEGIN HIDDEN TESTS" in c.source for c in tests)
+    assert all(c.source.rstrip().endswith("marks.total()") for c in tests)
+    assert any("marks.partial(" in c.source for c in tests)
+    assert all("### BEGIN SOLUTION" in c.source for c in manual)
+    assert (ROOT / "tests" / "assignments" / f"{assignment}.json").is_file()
+
+
+# --- the teacher's workflow ---------------------------------------------------------
+
+
+class Course:
+    """A private copy of the course root with its own exchange and gradebook."""
+
+    def __init__(self, root: Path, lang: str, timeout: int = 300) -> None:
+        self.root = root
+        shutil.copytree(COURSE, root, ignore=shutil.ignore_patterns(
+            "release", "submitted", "autograded", "feedback", "gradebook.db",
+            ".ipynb_checkpoints"))  # fmt: skip
+        # nbgrader calls `alembic` by name: the venv's bin must be on PATH.
+        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        self.env = {**os.environ, "PATH": path, "BAEUM_COURSE_LANG": lang,
+                    "BAEUM_EXCHANGE": str(root / "exchange"),
+                    "BAEUM_CELL_TIMEOUT": str(timeout)}  # fmt: skip
+        (root / "exchange").mkdir()
+        self.lang = lang
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        done = subprocess.run([NBGRADER, *args], cwd=self.root, env=self.env,
+                              capture_output=True, text=True, timeout=1800)  # fmt: skip
+        if check and done.returncode != 0:
+            raise AssertionError(
+                f"nbgrader {' '.join(args)} failed:\n{done.stderr[-3000:]}"
+            )
+        return done
+
+    def release(self, assignment: str) -> nbformat.NotebookNode:
+        self.run("generate_assignment", assignment, "--force")
+        self.run("release_assignment", assignment, "--force")
+        return nbformat.read(self.root / "release" / assignment / f"{self.lang}.ipynb",
+                             as_version=4)  # fmt: skip
+
+    def submit(self, assignment: str, student: str, notebook) -> None:
+        folder = self.root / "students" / student / assignment
+        shutil.copytree(self.root / "release" / assignment, folder)
+        nbformat.write(notebook, folder / f"{self.lang}.ipynb")
+        self.run(
+            "submit", str(folder), "--assignment", assignment, "--student", student
+        )
+
+    def grade(self, assignment: str) -> None:
+        self.run("collect", assignment)
+        self.run("autograde", assignment, "--force")
+        self.run("generate_feedback", assignment, "--force")
+
+    def points(self, assignment: str, student: str) -> dict[str, float]:
+        """Return the autograded points of each test cell, from the gradebook."""
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as book:
+            notebook = book.find_submission_notebook(self.lang, assignment, student)
+            return {g.name: g.auto_score for g in notebook.grades
+                    if g.cell.cell_type == "code"}  # fmt: skip
+
+    def flagged(self, assignment: str, student: str) -> bool:
+        """Return True if formgrader lists the submission as needing a manual grade."""
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as book:
+            notebook = book.find_submission_notebook(self.lang, assignment, student)
+            return any(g.needs_manual_grade for g in notebook.grades
+                       if g.cell.cell_type == "code")  # fmt: skip
+
+
+def answered(release, source, cells: dict[str, str] | None = None):
+    """A copy of the release with solution cells filled: from the source, or `cells`."""
+    notebook = nbformat.from_dict(json.loads(json.dumps(release)))
+    solutions = {grading_meta(c).get("grade_id"): c for c in source.cells}
+    for cell in notebook.cells:
+        meta = grading_meta(cell)
+        if not meta.get("solution"):
+            continue
+        if cells is None:
+            cell.source = SOLUTION_LINE.sub(
+                "", solutions[meta["grade_id"]].source
+            ).strip()
+        elif meta["grade_id"] in cells:
+            cell.source = cells[meta["grade_id"]]
+    return notebook
+
+
+@pytest.mark.parametrize("assignment, lang", [(a, "en") for a in ASSIGNMENTS]
+                         + [("a1-prompt-basics", "ko")])  # fmt: skip
+def test_release_submit_autograde_feedback(assignment, lang, tmp_path):
+    """Do the reference, an empty and a partly right submission get their exact points?"""
+    course = Course(tmp_path / "course", lang)
+    release = course.release(assignment)
+    source = read(assignment, lang)
+    tests = {grading_meta(c)["grade_id"]: float(grading_meta(c)["points"])
+             for c in release.cells
+             if grading_meta(c).get("grade") and c.cell_type == "code"}  # fmt: skip
+    assert not any("HIDDEN TESTS" in c.source for c in release.cells)
+    assert not any("BEGIN SOLUTION" in c.source for c in release.cells)
+
+    # The student copy fails its grading cells as released.
+    released = course.root / "release" / assignment / f"{lang}.ipynb"
+    checked = course.run("validate", "--invert", str(released))
+    assert "Success! The notebook does not pass any tests." in checked.stdout
+
+    partial = json.loads((ROOT / "tests" / "assignments" / f"{assignment}.json")
+                         .read_text())  # fmt: skip
+    assert set(partial["points"]) == set(tests)
+    course.submit(assignment, "ref", answered(release, source))
+    course.submit(assignment, "empty", release)
+    course.submit(assignment, "partial", answered(release, source, partial["cells"]))
+    course.grade(assignment)
+
+    assert course.points(assignment, "ref") == tests
+    assert course.points(assignment, "empty") == dict.fromkeys(tests, 0.0)
+    assert course.points(assignment, "partial") == pytest.approx(partial["points"])
+    assert 0 < sum(partial["points"].values()) < sum(tests.values())
+    for student in ("ref", "empty", "partial"):
+        page = course.root / "feedback" / student / assignment / f"{lang}.html"
+        assert page.is_file()
+
+
+# --- cheating and breakage ----------------------------------------------------------
+
+A1 = "a1-prompt-basics"
+
+
+def edited(notebook, grade_id: str, source: str | None):
+    """A copy of `notebook` with one cell's source changed, or the cell deleted (None)."""
+    copy = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    for index, cell in enumerate(copy.cells):
+        if grading_meta(cell).get("grade_id") == grade_id:
+            if source is None:
+                del copy.cells[index]
+            else:
+                cell.source = source
+            return copy
+    raise KeyError(grade_id)
+
+
+def test_tampering_slow_and_broken_submissions_are_graded_fairly(tmp_path):
+    """Do edited or deleted grading cells, endless loops, errors and quota tricks fail safe?"""
+    course = Course(tmp_path / "course", "en", timeout=30)
+    release = course.release(A1)
+    source = read(A1, "en")
+    reference = answered(release, source)
+
+    # The teacher's real class policy and ledger, as the teacher's shell has them.
+    policy = tmp_path / "class-quota.toml"
+    policy.write_text("[class]\ngenerations = 5\n")
+    course.env.update(KIT_QUOTA_FILE=str(policy),
+                      KIT_QUOTA_DB=str(tmp_path / "class-ledger.sqlite"))  # fmt: skip
+    kit_cli = str(Path(sys.executable).with_name("kit"))
+    tricks = (
+        "import subprocess\n"
+        f"subprocess.run([{kit_cli!r}, 'quota', 'set', 'generations=999999'])\n"
+        "for _ in range(10_000):\n"
+        "    model.chat('Say hi.', max_new_tokens=1, stream=False)\n"
+    )
+    submissions = {
+        # Rewrites a grading cell to award itself full points.
+        "forger": edited(reference, "q1-test", "4"),
+        # Deletes a grading cell.
+        "deleter": edited(reference, "q2-test", None),
+        # Never finishes its first answer.
+        "looper": edited(reference, "q1-extractor", "while True:\n    pass"),
+        # Raises in every cell it owns.
+        "raiser": edited(
+            edited(reference, "q1-extractor", "raise RuntimeError('no')"),
+            "q2-reviewer",
+            "1 / 0",
+        ),  # fmt: skip
+        # Tries to lift its own quota, then calls the model without end.
+        "greedy": edited(
+            reference,
+            "q1-extractor",
+            tricks
+            + answered(release, source).cells[_index(release, "q1-extractor")].source,
+        ),  # fmt: skip
+    }
+    for student, notebook in submissions.items():
+        course.submit(A1, student, notebook)
+    course.submit(A1, "ref", reference)
+    course.grade(A1)
+
+    full = course.points(A1, "ref")
+    assert full == {"q1-test": 4.0, "q2-test": 3.0}
+    # nbgrader's checksums restore the edited cell: the forger gets the real score.
+    assert course.points(A1, "forger") == full
+    forged = (course.root / "autograded" / "forger" / A1 / "en.ipynb").read_text()
+    assert "grading.Marks(4)" in forged
+    # A deleted grading cell earns nothing by itself: it is left for the teacher.
+    assert course.points(A1, "deleter") == {"q1-test": 4.0, "q2-test": None}
+    assert course.flagged(A1, "deleter") and not course.flagged(A1, "ref")
+    # The endless loop is cut off: part 1 scores 0, part 2 still counts.
+    assert course.points(A1, "looper") == {"q1-test": 0.0, "q2-test": 3.0}
+    assert course.points(A1, "raiser") == {"q1-test": 0.0, "q2-test": 0.0}
+    # The quota trick changed nothing outside the grading run, and its endless
+    # model calls were cut off by the timeout without stopping the batch.
+    assert policy.read_text() == "[class]\ngenerations = 5\n"
+    assert course.points(A1, "greedy")["q2-test"] == 3.0
+    assert course.points(A1, "greedy")["q1-test"] == 0.0
+
+
+def _index(notebook, grade_id: str) -> int:
+    return next(i for i, c in enumerate(notebook.cells)
+                if grading_meta(c).get("grade_id") == grade_id)  # fmt: skip
