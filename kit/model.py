@@ -210,7 +210,11 @@ class Model:
             charge.used(generations=len(rows), tokens=made)
         return [
             Reply(
-                self.tokenizer.decode(answer, skip_special_tokens=True),
+                # A reply cut at max_new_tokens can end inside a Korean character's
+                # bytes: drop that half character (U+FFFD) rather than show it.
+                self.tokenizer.decode(answer, skip_special_tokens=True).rstrip(
+                    "\ufffd"
+                ),
                 tokens=len(answer),
                 prompt_tokens=int(row.shape[0]),
                 seconds=seconds,

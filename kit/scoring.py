@@ -15,6 +15,7 @@ Scorer = Callable[[str, Mapping], float]
 def normalise(text: str) -> str:
     """Return text folded for comparison: NFC, lower case, single spaces, no end dots."""
     text = unicodedata.normalize("NFC", text).casefold().replace("_", " ")
+    text = re.sub(r"(?<=\w)-(?=\w)", "", text)  # "Sci-Fi" names the label "scifi"
     text = re.sub(r"\s+", " ", text).strip()
     return text.strip(" .!?。\"'`")
 
@@ -27,7 +28,8 @@ def find_label(
     folded = " " + normalise(output) + " "
     best: tuple[int, str] | None = None
     for label in labels:
-        for spelling in {label, names.get(label, label)}:
+        # "lost_card" is also found written "lost-card" or "lostcard".
+        for spelling in {label, names.get(label, label), label.replace("_", "")}:
             word = normalise(spelling)
             if not word:
                 continue

@@ -27,6 +27,15 @@ def test_label_scorer_finds_the_first_label_named():
     assert scoring.find_label("사기입니다", labels, {"fraud": "사기"}) == "fraud"
 
 
+def test_label_spellings_with_hyphens_are_found():
+    """Are "Sci-Fi" and "lost-card" read as the labels scifi and lost_card?"""
+    assert scoring.find_label("Sci-Fi!", ["horror", "scifi"]) == "scifi"
+    assert scoring.find_label("It is a lost-card case.", ["fraud", "lost_card"]) == (
+        "lost_card"
+    )
+    assert scoring.find_label("well-known horror", ["horror", "known"]) == "horror"
+
+
 def test_other_scorers():
     """Do exact, json and regex scorers mark what they promise?"""
     assert scoring.exact("  Seoul. ", {"label": "seoul"}) == 1.0

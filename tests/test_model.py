@@ -168,3 +168,15 @@ def test_exempt_mode_charges_nothing(tiny_model, fresh_quota):
 def test_kit_error_is_an_exception_students_can_catch():
     """Can a notebook catch every friendly error as kit.KitError?"""
     assert issubclass(QuotaExceeded, KitError) and issubclass(SettingError, ValueError)
+
+
+def test_a_cut_korean_reply_never_ends_in_half_a_character(real_model):
+    """Does a reply cut mid-character drop the broken bytes instead of showing '�'?"""
+    # Hangul takes 3 byte tokens here: most lengths cut a character in half.
+    cut = [
+        real_model.generate("오늘 날씨가 정말", max_new_tokens=n) for n in range(1, 10)
+    ]
+    full = str(real_model.generate("오늘 날씨가 정말", max_new_tokens=10))
+    assert any("\uac00" <= ch <= "\ud7a3" for ch in full)
+    assert not any("\ufffd" in str(c) for c in cut)
+    assert all(full.startswith(str(c)) for c in cut)
