@@ -5,8 +5,12 @@ each assignment folder is released and graded; both have the same grading cells.
 """
 
 import os
+import sys
 import tempfile
 from pathlib import Path
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
 c = get_config()  # noqa: F821  (nbgrader provides get_config)
 
@@ -38,12 +42,20 @@ c.ClearSolutions.text_stub = (
 c.Execute.timeout = int(os.environ.get("BAEUM_CELL_TIMEOUT", "300"))
 c.Execute.interrupt_on_timeout = True
 
+# Feedback shows the score and the checks' messages, never the hidden tests' code.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests,
+                                    CSSHTMLHeaderPreprocessor]  # fmt: skip
+
 # Grading never charges or blocks a student, and a submission cannot touch the class
 # quota policy or ledger: nbgrader runs student code as the teacher, so the kit is
-# pointed at a scratch policy and ledger for this process and its kernels.
-os.environ["KIT_QUOTA_EXEMPT"] = "1"
-os.environ["HF_HUB_OFFLINE"] = "1"
-scratch = Path(tempfile.mkdtemp(prefix="baeum-grading-"))
-os.environ["KIT_QUOTA_FILE"] = str(scratch / "quota.toml")
-os.environ["KIT_QUOTA_DB"] = str(scratch / "ledger.sqlite")
-os.environ["KIT_LANG"] = lang
+# pointed at a scratch policy and ledger for the nbgrader command and its kernels.
+# Only for `nbgrader ...` commands: a Jupyter server that reads this file (formgrader)
+# must not make the teacher's own kernels quota-free.
+if Path(sys.argv[0]).name == "nbgrader":
+    scratch = Path(tempfile.gettempdir()) / f"baeum-grading-{os.getuid()}"
+    scratch.mkdir(mode=0o700, exist_ok=True)
+    os.environ["KIT_QUOTA_EXEMPT"] = "1"
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["KIT_QUOTA_FILE"] = str(scratch / "quota.toml")
+    os.environ["KIT_QUOTA_DB"] = str(scratch / "ledger.sqlite")
+    os.environ["KIT_LANG"] = lang

@@ -179,7 +179,7 @@ def test_release_submit_autograde_feedback(assignment, lang, tmp_path):
     assert 0 < sum(partial["points"].values()) < sum(tests.values())
     for student in ("ref", "empty", "partial"):
         page = course.root / "feedback" / student / assignment / f"{lang}.html"
-        assert page.is_file()
+        assert "HIDDEN TESTS" not in page.read_text()  # feedback keeps them hidden
 
 
 # --- cheating and breakage ----------------------------------------------------------
