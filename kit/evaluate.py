@@ -188,16 +188,20 @@ class Comparison:
         import matplotlib.pyplot as plt
         import numpy as np
 
-        groups = ["all"] + list(self.reports[0].per_label())
+        labels = list(self.reports[0].per_label())
+        groups = [messages.t("eval_all")] + labels
         if ax is None:
             _, ax = plt.subplots(figsize=(1.2 * len(groups) + 3, 3.5))
         width = 0.8 / len(self.reports)
         for i, report in enumerate(self.reports):
-            values = [report.score] + [report.per_label().get(g, 0) for g in groups[1:]]
-            ax.bar(np.arange(len(groups)) + i * width, values, width, label=report.name)
+            values = [report.score] + [report.per_label().get(g, 0) for g in labels]
+            bars = ax.bar(np.arange(len(groups)) + i * width, values, width,
+                          label=report.name)  # fmt: skip
+            # The numbers on the bars: people read "35% → 80%" faster than bar heights.
+            ax.bar_label(bars, labels=[f"{v:.0%}" for v in values], fontsize=8)
         ax.set_xticks(np.arange(len(groups)) + width * (len(self.reports) - 1) / 2)
         ax.set_xticklabels(groups)
-        ax.set_ylim(0, 1)
+        ax.set_ylim(0, 1.1)
         ax.set_ylabel(messages.t("eval_score"))
         ax.legend()
         return ax

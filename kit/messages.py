@@ -593,6 +593,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "ko": "{path}에 저장했어요. 실행 중인 노트북도 다음 생성부터 새 한도를 써요.",
     },
     "unlimited": {"en": "unlimited", "ko": "무제한"},
+    "eval_all": {"en": "all", "ko": "전체"},
     "grading_total": {
         "en": "Points for this part: {got} of {points}",
         "ko": "이 부분 점수: {points}점 중 {got}점",

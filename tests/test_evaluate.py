@@ -107,6 +107,11 @@ def test_compare_tells_what_changed(real_model):
     assert "plain" in comparison._repr_html_() and "shown" in comparison._repr_html_()
     ax = comparison.plot()
     assert len(ax.patches) == 2 * (1 + len(plain.per_label()))
+    shown_numbers = {t.get_text() for t in ax.texts}
+    assert (
+        f"{plain.score:.0%}" in shown_numbers and f"{better.score:.0%}" in shown_numbers
+    )
+    assert ax.get_xticklabels()[0].get_text() == "all"
     with pytest.raises(SettingError):
         kit.compare(plain)
 
