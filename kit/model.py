@@ -108,23 +108,43 @@ class Model:
             ids, max_new_tokens, temperature, top_p, top_k, seed, stream
         )
 
-    def next_token_probs(self, text: str, *, top: int = 10) -> TokenProbs:
-        """Return the `top` most likely next tokens after `text`, with probabilities."""
+    def next_token_probs(
+        self, text: str, *, top: int = 10, tokens: Sequence[str] | None = None
+    ) -> TokenProbs:
+        """Return the `top` most likely next tokens after `text` (or the `tokens` asked)."""
         _check_text(text)
         _check_number("top", top, 1, 100, 10, integer=True)
+        asked = self._first_token_ids(tokens) if tokens is not None else None
         ids = self.tokenizer(text, return_tensors="pt").input_ids
         self._check_length(ids.shape[1], 0)
         with torch.inference_mode():
             logits = self.hf(input_ids=ids.to(self.device)).logits[0, -1]
         probs = torch.softmax(logits.float(), dim=-1)
-        values, indices = probs.topk(top)
-        top_ids = indices.tolist()
+        if asked is not None:  # the candidates the student named, in their order
+            values, top_ids = probs[asked], asked
+        else:
+            values, indices = probs.topk(top)
+            top_ids = indices.tolist()
         return TokenProbs(
             text=text,
             pieces=piece_texts(self.tokenizer, top_ids),
             ids=top_ids,
             probs=[round(v, 6) for v in values.tolist()],
         )
+
+    def _first_token_ids(self, tokens: Sequence[str]) -> list[int]:
+        """Return the first token id of each candidate (" Seoul" and "Seoul" differ)."""
+        if isinstance(tokens, str) or not tokens:
+            raise SettingError(
+                "bad_type", name="tokens", kind="list[str]", value=tokens
+            )
+        ids = []
+        for candidate in tokens:
+            if not isinstance(candidate, str) or not candidate:
+                raise SettingError("bad_type", name="tokens", kind="list[str]",
+                                   value=candidate)  # fmt: skip
+            ids.append(self.tokenizer(candidate, add_special_tokens=False).input_ids[0])
+        return ids
 
     def tokenize(self, text: str) -> Tokens:
         """Cut `text` into tokens: the pieces the model reads, and their ids."""

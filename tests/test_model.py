@@ -42,6 +42,19 @@ def test_next_token_probs_reads_like_a_distribution(real_model):
     assert "Seoul" in repr(probs)
 
 
+def test_next_token_probs_of_named_candidates(real_model):
+    """Are asked-for candidates scored in their order, with the top list's numbers?"""
+    top = real_model.next_token_probs("The capital of Korea is", top=3).as_dict()
+    asked = real_model.next_token_probs("The capital of Korea is",
+                                        tokens=[" Tokyo", " Seoul", " Busan"])  # fmt: skip
+    # A word of several tokens is scored by its first one, and shown as that piece.
+    assert asked.pieces == [" Tokyo", " Seoul", " Bus"]
+    assert asked.probs[1] == top[" Seoul"] and asked.probs[0] < asked.probs[1]
+    for bad in ([], "Seoul", [""], [3]):
+        with pytest.raises(SettingError):
+            real_model.next_token_probs("The capital of Korea is", tokens=bad)
+
+
 def test_probability_plot_renders_hangul(real_model):
     """Does the bar chart draw one bar per token with a Hangul-capable font?"""
     import matplotlib
