@@ -16,6 +16,7 @@ from kit.results import Reply, TokenProbs, _visible
 
 if TYPE_CHECKING:
     from kit.model import Model
+    from kit.prompt import Prompt
 
 _LABEL = {"description_width": "10.5em"}
 
@@ -68,8 +69,10 @@ class Playground(w.VBox):
         top_p: float = 0.9,
         max_new_tokens: int = 128,
         seed: int | None = None,
+        task: Prompt | None = None,
     ) -> None:
         self.model = model
+        self.task = task  # a kit.Prompt: its template and worked examples go along
         self.reply: Reply | None = None
         self.prompt = w.Textarea(
             value=prompt, placeholder=t("widget_prompt_placeholder"),
@@ -133,6 +136,15 @@ class Playground(w.VBox):
             seed=None if seed is None or seed < 0 else int(seed),
         )
 
+    def _conversation(self) -> str | list[dict[str, str]]:
+        """Return what is sent: the box's text, or the task's examples and template."""
+        if self.task is None:
+            return self.prompt.value
+        # The system box wins over the task's own system text, so students can edit it.
+        return [
+            m for m in self.task.messages(self.prompt.value) if m["role"] != "system"
+        ]
+
     def run(self) -> Reply | None:
         """Answer the prompt, streaming into the output area; None if it failed."""
         streamed: list[str] = []
@@ -150,7 +162,7 @@ class Playground(w.VBox):
             # Notes such as "quota nearly used up" go to stderr: show them here.
             with redirect_stderr(_Sink(notes.append)):
                 self.reply = self.model.chat(
-                    self.prompt.value, stream=show_stream, **self.settings()
+                    self._conversation(), stream=show_stream, **self.settings()
                 )
         except KitError as err:
             self.output.value = _block(str(err), _ERROR_STYLE)
@@ -182,19 +194,24 @@ class Playground(w.VBox):
 
 
 def playground(
-    model: Model,
+    model: Model | Prompt,
     prompt: str = "",
     *,
-    system: str = "",
+    system: str | None = None,
     temperature: float = 0.7,
     top_p: float = 0.9,
     max_new_tokens: int = 128,
     seed: int | None = None,
 ) -> Playground:
-    """Show a playground to chat with `model` and try sampling settings."""
+    """Show a playground to chat with a model, or try a kit.Prompt on new inputs."""
+    from kit.prompt import Prompt
+
+    task = model if isinstance(model, Prompt) else None
+    if task is not None:
+        model, system = task.model, task.system if system is None else system
     return Playground(
-        model, prompt, system=system, temperature=temperature, top_p=top_p,
-        max_new_tokens=max_new_tokens, seed=seed,
+        model, prompt, system=system or "", temperature=temperature, top_p=top_p,
+        max_new_tokens=max_new_tokens, seed=seed, task=task,
     )  # fmt: skip
 
 

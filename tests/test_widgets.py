@@ -6,6 +6,7 @@ import html
 
 import pytest
 
+import kit
 from kit import messages, quota, widgets
 from kit.errors import SettingError
 from kit.results import _visible
@@ -44,6 +45,22 @@ def test_playground_streams_and_disables_the_button_while_running(
     partial = [value for value in seen if value and value != pg.output.value]
     assert len(partial) >= 2, "the answer should appear while it is generated"
     assert reply == real_model.chat("Name three colours.", max_new_tokens=16)
+
+
+def test_playground_tries_a_prompt_with_its_examples(tiny_model, monkeypatch):
+    """Does a kit.Prompt bring its system text, template and examples along?"""
+    task = kit.Prompt(tiny_model, "Plot: {text}", system="Name the genre.",
+                      examples=[{"text": "a ghost", "label": "horror"}])  # fmt: skip
+    pg = widgets.playground(task, "a robot", max_new_tokens=4)
+    assert pg.system.value == "Name the genre."
+    sent = []
+    monkeypatch.setattr(
+        tiny_model, "chat", lambda convo, **kw: sent.append((convo, kw))
+    )
+    pg.run()
+    convo, settings = sent[0]
+    assert [m["content"] for m in convo] == ["Plot: a ghost", "horror", "Plot: a robot"]
+    assert settings["system"] == "Name the genre."
 
 
 def test_playground_passes_its_settings_to_chat(tiny_model):
