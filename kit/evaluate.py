@@ -111,8 +111,12 @@ def evaluate(
     if isinstance(model_or_prompt, Prompt):
         prompt = model_or_prompt
     elif isinstance(model_or_prompt, Adapter):  # ask as it was trained
-        system = model_or_prompt.manifest.get("system")
-        prompt = Prompt(model_or_prompt, system=system, name=model_or_prompt.name)
+        m = model_or_prompt.manifest  # the template, system text and examples it learnt
+        prompt = Prompt(model_or_prompt, m.get("template", "{text}"),
+                        system=m.get("system"), examples=m.get("examples", ()),
+                        answer=m.get("answer", "{label}"),
+                        max_new_tokens=m.get("max_new_tokens", 16),
+                        name=model_or_prompt.name)  # fmt: skip
     elif isinstance(model_or_prompt, Model):
         prompt = task_prompt(model_or_prompt, labels, getattr(data, "task", ""),
                              getattr(data, "lang", None))  # fmt: skip

@@ -189,7 +189,10 @@ def finetune(
     manifest = {
         "base": model.name, "base_fingerprint": model.fingerprint(),
         "dataset": data.name, "dataset_fingerprint": data.fingerprint(),
-        "labels": data.labels, "system": prompt.system, "steps": len(losses),
+        "labels": data.labels, "system": prompt.system, "template": prompt.template,
+        "examples": prompt.examples, "answer": prompt.answer,
+        "max_new_tokens": prompt.max_new_tokens, "batch_size": batch_size,
+        "steps": len(losses),
         "steps_asked": steps, "learning_rate": learning_rate, "rank": rank,
         "alpha": alpha or 2 * rank, "target_modules": modules, "seed": seed,
         "mixed_precision": mixed,

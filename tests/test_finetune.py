@@ -67,6 +67,29 @@ def test_lora_works_on_every_catalogue_architecture(arch, tmp_path, bundled_fold
     assert lora_names(adapter.hf)
 
 
+def test_an_adapter_is_evaluated_the_way_it_was_trained(tiny_model, tmp_path,
+                                                        fresh_quota, monkeypatch):  # fmt: skip
+    """Does evaluate ask a trained (and a reloaded) adapter with its own template?"""
+    taught = kit.Prompt(tiny_model, "Plot: {text}", system="Genre?",
+                        examples=ROWS[:1], max_new_tokens=5)  # fmt: skip
+    adapter = kit.finetune(tiny_model, ROWS, prompt=taught, steps=1, batch_size=3,
+                           progress=False)  # fmt: skip
+    again = kit.load_model(adapter=adapter.save(tmp_path / "a"))
+    assert again.manifest["batch_size"] == 3
+    for model in (adapter, again):
+        sent = []
+
+        def spy(conversations, *, sent=sent, **settings):
+            sent.append((conversations, settings))
+            return ["horror"] * len(conversations)
+
+        monkeypatch.setattr(model, "chat_batch", spy)
+        kit.evaluate(model, ROWS[3:4], progress=False)
+        conversation, settings = sent[0][0][0], sent[0][1]
+        assert conversation == taught.messages(ROWS[3])
+        assert settings["max_new_tokens"] == 5
+
+
 def test_save_and_load_round_trip(tiny_model, tmp_path, fresh_quota):
     """Does a saved adapter load back by path and answer exactly as before?"""
     adapter = kit.finetune(tiny_model, ROWS, steps=3, progress=False)
