@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from kit import messages, quota
 from kit.errors import SettingError
-from kit.model import Model
+from kit.model import Model, _check_number
 from kit.prompt import Prompt
 
 GREEDY = {"temperature": 0.0}
@@ -27,7 +27,7 @@ def regenerate(
     max_new_tokens: int = 64,
 ) -> str:
     """Run a student's prompt again, greedily and quota-free, and return the answer."""
-    _check_number("max_new_tokens", max_new_tokens, 1, 1024)
+    _check_number("max_new_tokens", max_new_tokens, 1, 1024, 64, integer=True)
     with quota.exempt():
         if isinstance(model, Prompt):
             reply = model(prompt, max_new_tokens=max_new_tokens, stream=False, **GREEDY)
@@ -98,7 +98,7 @@ class Marks:
     """
 
     def __init__(self, points: float) -> None:
-        _check_number("points", points, 0.5, 100)
+        _check_number("points", points, 0.5, 100, 2)
         self.points = float(points)
         self.lines: list[str] = []
         self.earned = 0.0
@@ -132,10 +132,3 @@ class Marks:
 
 def _num(value: float) -> str:
     return f"{value:g}"
-
-
-def _check_number(name: str, value: object, low: float, high: float) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok or not low <= value <= high:
-        raise SettingError("bad_number", name=name, low=low, high=high, value=value,
-                           example=high)  # fmt: skip
