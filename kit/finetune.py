@@ -6,6 +6,7 @@ import contextlib
 import random
 import sys
 import time
+from collections.abc import Callable
 
 import torch
 from tqdm.auto import tqdm
@@ -114,6 +115,7 @@ def finetune(
     mixed_precision: bool | None = None,
     plot: bool | None = None,
     progress: bool = True,
+    on_step: Callable[[int, float], None] | None = None,
 ) -> Adapter:
     """Teach `model` a labelled task with LoRA and return the adapter (base untouched)."""
     from peft import LoraConfig, get_peft_model
@@ -173,6 +175,8 @@ def finetune(
                     schedule.step()
                     optimiser.zero_grad()
                 losses.append(loss.item())
+                if on_step is not None:  # the service reports progress to the kernel
+                    on_step(len(losses), losses[-1])
                 bar.update()
                 bar.set_postfix(loss=f"{losses[-1]:.3f}")
                 if live and (step % 5 == 4 or step == steps - 1):

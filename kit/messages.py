@@ -610,6 +610,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
 }
 
+# Hub mode keeps its messages in their own module (one catalogue, two files).
+from kit.messages_hub import HUB_MESSAGES  # noqa: E402
+
+CATALOGUE.update(HUB_MESSAGES)
+
 
 def language() -> str:
     """Return the language students see: set_language(), KIT_LANG, then the locale."""
