@@ -32,3 +32,15 @@ class SettingError(KitError, ValueError):
 
 class QuotaExceeded(KitError):
     """Today's quota for this student does not cover the request."""
+
+
+class NotAllowed(KitError):
+    """The caller may not do this (another student's adapter, a teacher's page)."""
+
+
+class NotFound(KitError):
+    """The adapter or job asked for does not exist."""
+
+
+class ServiceUnavailable(KitError):
+    """The Baeum service cannot be reached, or is starting or stopping."""
