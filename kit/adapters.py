@@ -41,6 +41,11 @@ class Adapter(Model):
         """Return how many numbers the adapter learnt (the base model's stay frozen)."""
         return sum(p.numel() for n, p in self.hf.named_parameters() if "lora_" in n)
 
+    def adapter_mb(self) -> float:
+        """Return how much memory the adapter's own weights take, in megabytes."""
+        lora = [p for n, p in self.hf.named_parameters() if "lora_" in n]
+        return sum(p.numel() * p.element_size() for p in lora) / 1e6
+
     def plot_loss(self, ax=None):
         """Draw the training loss per step and return the axes."""
         import matplotlib.pyplot as plt

@@ -62,8 +62,16 @@ class Model:
             self._fingerprint = hashlib.sha256(text + sample).hexdigest()[:24]
         return self._fingerprint
 
+    def parameter_count(self) -> int:
+        """Return how many numbers (parameters) the model has."""
+        return sum(p.numel() for p in self.hf.parameters())
+
+    def size_mb(self) -> float:
+        """Return how much memory the weights take, in megabytes."""
+        return sum(p.numel() * p.element_size() for p in self.hf.parameters()) / 1e6
+
     def __repr__(self) -> str:
-        params = sum(p.numel() for p in self.hf.parameters()) / 1e6
+        params = self.parameter_count() / 1e6
         dtype = str(self.dtype).removeprefix("torch.")
         return (
             f"<kit.Model {self.name} · {params:.0f}M params · {self.device} · {dtype}>"
