@@ -185,7 +185,8 @@ def run_as(hub: Hub, user: str, code: str, timeout: float = 300) -> dict:
     env.update({k: v for k, v in recorded.items() if v}, KIT_LANG="en")
     wrapped = (
         "import json, kit\n"
-        "try:\n" + "".join(f"    {line}\n" for line in code.strip().splitlines())
+        "try:\n"
+        + "".join(f"    {line}\n" for line in code.strip().splitlines())
         + "except kit.KitError as error:\n"
         "    print(json.dumps({'error': type(error).__name__, 'message': str(error)}))\n"
     )

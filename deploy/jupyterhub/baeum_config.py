@@ -27,7 +27,9 @@ SERVICE = "baeum"
 PREFIX = f"/services/{SERVICE}/"
 PYTHON = os.environ.get("BAEUM_PYTHON", sys.executable)
 PORT = int(os.environ.get("BAEUM_PORT", "8765"))
-TEACHERS = [n.strip() for n in os.environ.get("BAEUM_TEACHERS", "").split(",") if n.strip()]
+TEACHERS = [
+    n.strip() for n in os.environ.get("BAEUM_TEACHERS", "").split(",") if n.strip()
+]
 ACCESS = f"access:services!service={SERVICE}"
 
 
@@ -71,11 +73,7 @@ c.JupyterHub.load_roles.append({"name": "user", "scopes": ["self", ACCESS]})
 c.Spawner.server_token_scopes = ["access:servers!server", "users:activity!user", ACCESS]
 
 # Kernels find the service here (directly, not through the proxy: one hop less).
-c.Spawner.environment.update(
-    {"KIT_SERVICE_URL": f"http://127.0.0.1:{PORT}{PREFIX}"}
-)
+c.Spawner.environment.update({"KIT_SERVICE_URL": f"http://127.0.0.1:{PORT}{PREFIX}"})
 
 # Teachers are a hub group: they see the class's usage and change limits.
-c.JupyterHub.load_groups.update(
-    {environment["KIT_TEACHER_GROUP"]: {"users": TEACHERS}}
-)
+c.JupyterHub.load_groups.update({environment["KIT_TEACHER_GROUP"]: {"users": TEACHERS}})
