@@ -205,8 +205,8 @@ adapter = kit.finetune(model, train, steps=2, batch_size=2, progress=False)
 adapter.save("mine")
 mine = kit.load_model(adapter="mine")
 answer = mine.chat(test[0]["text"], max_new_tokens=8)
-print(json.dumps({"reply": reply.text, "reply_tokens": reply.tokens,
-                  "answer": answer.text, "answer_tokens": answer.tokens,
+print(json.dumps({"reply": str(reply), "reply_tokens": reply.tokens,
+                  "answer": str(answer), "answer_tokens": answer.tokens,
                   "steps": adapter.manifest["steps"], "model": repr(model)}))
 """
 
@@ -299,8 +299,8 @@ print(json.dumps({"tokens": sum(r.tokens for r in replies)}))
     blocked = run_as(hub, "bob", 'kit.load_model().chat("hi", max_new_tokens=4)\n'
                      'print("{}")')  # fmt: skip
     assert blocked["error"] == "QuotaExceeded", blocked
-    still = run_as(hub, "alice", 'print(json.dumps({"t": kit.load_model().chat('
-                   '"hi", max_new_tokens=4).text}))')  # fmt: skip
+    still = run_as(hub, "alice", 'print(json.dumps({"t": str(kit.load_model().chat('
+                   '"hi", max_new_tokens=4))}))')  # fmt: skip
     assert still.get("t"), still
 
 
@@ -308,7 +308,7 @@ def test_a_restart_loses_nothing_and_in_flight_requests_fail_clearly(hub):
     before = class_usage(hub)
     recorded = run_as(hub, "alice", """
 mine = kit.load_model(adapter="mine")
-print(json.dumps({"text": mine.chat("Where is my card?", max_new_tokens=8).text}))
+print(json.dumps({"text": str(mine.chat("Where is my card?", max_new_tokens=8))}))
 """)  # fmt: skip
     before = class_usage(hub)
 
@@ -337,6 +337,6 @@ print(json.dumps({"text": mine.chat("Where is my card?", max_new_tokens=8).text}
     assert after["alice"]["generations"] >= before["alice"]["generations"]
     again = run_as(hub, "alice", """
 mine = kit.load_model(adapter="mine")
-print(json.dumps({"text": mine.chat("Where is my card?", max_new_tokens=8).text}))
+print(json.dumps({"text": str(mine.chat("Where is my card?", max_new_tokens=8))}))
 """)  # fmt: skip
     assert again == recorded

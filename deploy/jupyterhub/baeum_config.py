@@ -63,14 +63,22 @@ c.JupyterHub.services.append(
         "command": [PYTHON, "-m", "kit.cli", "serve"],
         "environment": environment,
         "oauth_no_confirm": True,  # the teacher's usage page opens without a prompt
+        # A browser login to the usage page shows the service the user's groups.
+        "oauth_client_allowed_scopes": ["read:users:groups!user"],
         "display": False,
     }
 )
 
 # Every user may call the service, and the token of every user's server (the one the
-# kernel sees as JUPYTERHUB_API_TOKEN) carries that right.
+# kernel sees as JUPYTERHUB_API_TOKEN) carries that right, and shows the user's groups
+# to the service (that is how it knows a teacher).
 c.JupyterHub.load_roles.append({"name": "user", "scopes": ["self", ACCESS]})
-c.Spawner.server_token_scopes = ["access:servers!server", "users:activity!user", ACCESS]
+c.Spawner.server_token_scopes = [
+    "access:servers!server",
+    "users:activity!user",
+    "read:users:groups!user",
+    ACCESS,
+]
 
 # Kernels find the service here (directly, not through the proxy: one hop less).
 c.Spawner.environment.update({"KIT_SERVICE_URL": f"http://127.0.0.1:{PORT}{PREFIX}"})
