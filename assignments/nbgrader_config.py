@@ -59,3 +59,8 @@ if Path(sys.argv[0]).name == "nbgrader":
     os.environ["KIT_QUOTA_FILE"] = str(scratch / "quota.toml")
     os.environ["KIT_QUOTA_DB"] = str(scratch / "ledger.sqlite")
     os.environ["KIT_LANG"] = lang
+    # On a hub in hub mode, grade with the model in this process, not the class service:
+    # quota-free, the same fp32 greedy answers the bands were measured with, and no
+    # teacher's quota spent on 30 submissions. Adapters handed in are folders (hub-mode
+    # `adapter.save(path)` writes the files too), so they load here as well.
+    os.environ.pop("KIT_SERVICE_URL", None)

@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "datasets",
+    "remote",
     "widgets",
 }  # imported on first use: ipywidgets is not needed to chat
 
@@ -44,6 +45,7 @@ __all__ = [
     "load_model",
     "models",
     "quota",
+    "remote",
     "set_language",
     "widgets",
 ]

@@ -51,6 +51,34 @@ def _app(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from kit.service import serve
+    from kit.service_config import ServiceConfig
+
+    flags = {
+        "host": args.host, "port": args.port, "dir": args.dir, "model": args.model,
+        "max_batch": args.max_batch, "per_student": args.per_student,
+        "workers": args.workers, "serial": args.serial or None,
+    }  # fmt: skip
+    serve(ServiceConfig.from_env(flags))
+    return 0
+
+
+def _add_serve(sub) -> None:
+    serve = sub.add_parser(
+        "serve", help="run the Baeum service for a JupyterHub (hub mode)"
+    )
+    serve.add_argument("--host", help="default: JUPYTERHUB_SERVICE_URL, else 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default: JUPYTERHUB_SERVICE_URL, 8765")
+    serve.add_argument("--dir", type=Path, help="default: KIT_SERVICE_DIR")
+    serve.add_argument("--model", help="model name, id or folder (default: bundled)")
+    serve.add_argument("--max-batch", type=int, help="rows per batch (default 16)")
+    serve.add_argument("--per-student", type=int, help="requests in flight (default 4)")
+    serve.add_argument("--workers", type=int, help="fine-tunes at once (default 1)")
+    serve.add_argument("--serial", action="store_true", help="one row at a time")
+    serve.set_defaults(func=_serve)
+
+
 def parser() -> argparse.ArgumentParser:
     """Return the argument parser of the `kit` command."""
     from kit import quota_cli
@@ -70,6 +98,7 @@ def parser() -> argparse.ArgumentParser:
     page.add_argument("--port", type=int, default=7860)
     page.set_defaults(func=_app)
     quota_cli.add_subcommands(sub)
+    _add_serve(sub)
     return top
 
 

@@ -16,6 +16,7 @@ from kit.adapters import Adapter, draw_loss, quiet_peft, shared_copy
 from kit.errors import KitError, QuotaExceeded, SettingError
 from kit.model import Model, _check_number, _in_notebook, _seeded
 from kit.prompt import Prompt, task_prompt
+from kit.remote import RemoteModel
 
 MAX_ROWS = 5000
 MAX_TOKENS = 384  # per example: longer ones are refused, not silently cut
@@ -40,6 +41,15 @@ def target_modules_for(model: Model, wanted: list[str] | None = None) -> list[st
             available=", ".join(sorted(linear)),
         )  # fmt: skip
     return list(wanted)
+
+
+def check_training(steps, learning_rate, batch_size, rank, dropout) -> None:
+    """Raise a friendly SettingError unless each training setting is in its range."""
+    _check_number("steps", steps, 1, 5000, 60, integer=True)
+    _check_number("learning_rate", learning_rate, 1e-6, 0.05, 1e-3)
+    _check_number("batch_size", batch_size, 1, 64, 8, integer=True)
+    _check_number("rank", rank, 1, 256, 8, integer=True)
+    _check_number("dropout", dropout, 0, 0.5, 0.05)
 
 
 def _examples(model: Model, prompt: Prompt, rows: list[dict]) -> list[dict]:
@@ -126,13 +136,17 @@ def finetune(
     if isinstance(model, Adapter):
         model = model.base
     data = _as_dataset(dataset)
-    _check_number("steps", steps, 1, 5000, 60, integer=True)
-    _check_number("learning_rate", learning_rate, 1e-6, 0.05, 1e-3)
-    _check_number("batch_size", batch_size, 1, 64, 8, integer=True)
-    _check_number("rank", rank, 1, 256, 8, integer=True)
-    _check_number("dropout", dropout, 0, 0.5, 0.05)
+    check_training(steps, learning_rate, batch_size, rank, dropout)
     if not 1 <= len(data) <= MAX_ROWS or not data.labels:
         raise SettingError("finetune_data_size", rows=len(data), limit=MAX_ROWS)
+    if isinstance(model, RemoteModel):  # hub mode: the service trains, in its queue
+        from kit.remote_finetune import finetune_remote
+
+        return finetune_remote(model, data, steps=steps, learning_rate=learning_rate,
+                               batch_size=batch_size, rank=rank, alpha=alpha,
+                               dropout=dropout, target_modules=target_modules,
+                               prompt=prompt, seed=seed, plot=plot, progress=progress,
+                               on_step=on_step)  # fmt: skip
     account = quota.current()
     left = account.left("finetune_steps")
     if left is not None and left < steps:
@@ -200,6 +214,7 @@ def finetune(
         "steps_asked": steps, "learning_rate": learning_rate, "rank": rank,
         "alpha": alpha or 2 * rank, "target_modules": modules, "seed": seed,
         "mixed_precision": mixed,
+        "trainable_parameters": sum(p.numel() for p in trainable),  # hub mode shows it
         "final_loss": losses[-1], "train_seconds": time.perf_counter() - started,
         "scores": {},
     }  # fmt: skip

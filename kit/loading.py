@@ -10,6 +10,7 @@ from kit import bundled, catalogue
 from kit.device import pick_device, pick_dtype
 from kit.errors import KitError
 from kit.model import Model
+from kit.remote_http import service_url
 
 
 def load_model(
@@ -20,10 +21,25 @@ def load_model(
     dtype: str | torch.dtype | None = None,
 ) -> Model:
     """Load a language model: the bundled one by default, or a name, id or folder."""
+    if service_url() is not None:  # hub mode (KIT_SERVICE_URL): the service has it
+        from kit.remote import connect
+
+        return connect(name, adapter=adapter)
+    return load_local(name, adapter=adapter, device=device, dtype=dtype)
+
+
+def load_local(
+    name: str | None = None,
+    *,
+    adapter: str | os.PathLike | None = None,
+    device: str | torch.device | None = None,
+    dtype: str | torch.dtype | None = None,
+) -> Model:
+    """Load the weights into this process, even in hub mode (the service itself)."""
     if adapter is not None:
         from kit.adapters import attach, read_manifest
 
-        base = load_model(name or read_manifest(adapter)["base"], device=device,
+        base = load_local(name or read_manifest(adapter)["base"], device=device,
                           dtype=dtype)  # fmt: skip
         return attach(base, adapter)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the kit never downloads weights

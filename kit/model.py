@@ -8,7 +8,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import torch
-from transformers import GenerationConfig, TextStreamer
+from transformers import (
+    GenerationConfig,
+    StoppingCriteria,
+    StoppingCriteriaList,
+    TextStreamer,
+)
 
 from kit import messages, quota
 from kit.errors import KitError, SettingError
@@ -205,8 +210,13 @@ class Model:
         settings = _checked(max_new_tokens, temperature, top_p, top_k, seed)
         return self._generate_batch([ids[0]], settings, stream)[0]
 
-    def _generate_batch(self, rows: list[torch.Tensor], settings: dict, stream=False):
-        """Generate for several prompts at once (left-padded); return one Reply each."""
+    def _generate_batch(
+        self, rows: list[torch.Tensor], settings: dict, stream=False, abort=None
+    ):
+        """Generate for several prompts at once (left-padded); return one Reply each.
+
+        `abort` (a threading.Event) ends generation early when set: the service stops.
+        """
         stream = _in_notebook() if stream is None else stream
         longest = max(int(row.shape[0]) for row in rows)
         self._check_length(longest, 1)
@@ -231,6 +241,7 @@ class Model:
                     attention_mask=mask.to(self.device),
                     generation_config=config,
                     streamer=streamer,
+                    stopping_criteria=_stopping(abort),
                 )
             seconds = time.perf_counter() - started
             answers = [_until_eos(row, config.eos_token_id) for row in out[:, longest:]]
@@ -287,6 +298,18 @@ class Model:
         else:  # greedy: no sampling knobs, so transformers raises no warnings
             settings.update(temperature=None, top_p=None, top_k=None)
         return GenerationConfig(**settings)
+
+
+def _stopping(abort) -> StoppingCriteriaList | None:
+    """Return criteria that end generation once `abort` is set (None: never)."""
+    if abort is None:
+        return None
+
+    class _Aborted(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs) -> torch.Tensor:
+            return torch.full((input_ids.shape[0],), abort.is_set(), dtype=torch.bool)
+
+    return StoppingCriteriaList([_Aborted()])
 
 
 def _conversation(

@@ -27,6 +27,7 @@ from kit.policy import (  # noqa: F401  (re-exported: kit.quota is the public fa
     parse_policy,
     quota_file,
 )
+from kit.remote_http import service_url
 
 
 def text_width(text: str) -> int:
@@ -70,6 +71,7 @@ class Status:
     reset: str
     exempt: bool
     rows: list[tuple[str, float, float | None, float | None]]  # kind, used, limit, left
+    note: str = "quota_honour"  # the footnote's key: who keeps these limits
 
     def text(self, lang: str | None = None) -> str:
         """Return the status as a plain-text table in `lang`."""
@@ -81,7 +83,7 @@ class Status:
         ]
         title = t("quota_status_title", lang, **self._fields())
         note = t("quota_exempt", lang, student=self.student) if self.exempt else ""
-        lines = [title, text_table([head, *body]), note, t("quota_honour", lang)]
+        lines = [title, text_table([head, *body]), note, t(self.note, lang)]
         return "\n".join(line for line in lines if line)
 
     def _fields(self) -> dict[str, str]:
@@ -107,7 +109,7 @@ class Status:
             f"<div><b>{escape(t('quota_status_title', **self._fields()))}</b>"
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
             + (f"<p>{escape(note)}</p>" if note else "")
-            + f"<p><small>{escape(t('quota_honour'))}</small></p></div>"
+            + f"<p><small>{escape(t(self.note))}</small></p></div>"
         )
 
 
@@ -287,12 +289,21 @@ def reset_current() -> None:
 
 def remaining() -> dict[str, float | None]:
     """Return how much of each kind you have left today (None: unlimited)."""
+    if service_url() is not None:  # hub mode: the service's ledger is the real one
+        from kit.remote_quota import service_status
+
+        return {kind: left for kind, _, _, left in service_status().rows}
     return current().remaining()
 
 
 def show() -> None:
     """Show your quota today: used, limit and left, as a table."""
-    status = current().status()
+    if service_url() is not None:  # hub mode: ask the service
+        from kit.remote_quota import service_status
+
+        status = service_status()
+    else:
+        status = current().status()
     try:
         from IPython.display import display
     except ImportError:

@@ -25,6 +25,7 @@ from kit.policy import (
     tomllib,
 )
 from kit.quota import text_table
+from kit.remote_http import service_url
 
 HEADERS = [
     "student 학생",
@@ -40,11 +41,13 @@ def add_subcommands(subparsers) -> None:
     """Add the `quota` command (show, set) to an argparse subparsers object."""
     t = messages.t
     quota = subparsers.add_parser("quota", help=t("quota_cli_help"))
-    quota.set_defaults(func=cmd_show, student=None, day=None)  # bare `kit quota`
+    quota.set_defaults(func=cmd_show, student=None, day=None, whole_class=False)
     inner = quota.add_subparsers(dest="quota_command")
     show = inner.add_parser("show", help=t("quota_cli_help_show"))
     show.add_argument("--student", help=t("quota_cli_help_student"))
     show.add_argument("--day", help=t("quota_cli_help_day"))
+    show.add_argument("--class", dest="whole_class", action="store_true",
+                      help=t("remote_cli_help_class"))  # fmt: skip
     show.set_defaults(func=cmd_show)
     change = inner.add_parser("set", help=t("quota_cli_help_set"))
     change.add_argument("--student", help=t("quota_cli_help_student"))
@@ -66,6 +69,10 @@ def _cell(used: float, limit: float | None) -> str:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Print every student's usage on a day next to their limits."""
+    if service_url() is not None:  # hub mode: the service keeps ledger and limits
+        from kit import remote_quota
+
+        return remote_quota.cmd_show(args)
     try:
         policy = load_policy()
     except KitError as err:
@@ -135,26 +142,38 @@ def cmd_set(args: argparse.Namespace) -> int:
             ZoneInfo(args.timezone)
         except (ValueError, ZoneInfoNotFoundError):
             return _fail("quota_cli_bad_zone", zone=args.timezone)
+    if service_url() is not None:  # hub mode: the service's quota file
+        from kit import remote_quota
+
+        return remote_quota.cmd_set(args, changes)
     path = quota_file()
     try:
-        before = load_policy(path)
-    except KitError as err:  # never overwrite a file we cannot read
-        return _fail(err.key, **err.fields)
-    data = _read(path, before)
-    if args.timezone:
-        data.setdefault("class", {})["timezone"] = args.timezone
-    table = data.setdefault("class", {})
-    if args.student:
-        table = data.setdefault("students", {}).setdefault(args.student, {})
-    table.update(changes)
-    try:
-        after = parse_policy(data, path)  # the same checks as loading
+        before, after = set_limits(path, args.student, changes, args.timezone)
     except KitError as err:
         return _fail(err.key, **err.fields)
-    _write(path, data)
     _report(before, after, args.student, changes)
     print(messages.t("quota_cli_saved", path=path))
     return 0
+
+
+def set_limits(
+    path: Path,
+    student: str | None,
+    changes: dict[str, int | float],
+    timezone: str | None = None,
+) -> tuple[Policy, Policy]:
+    """Write limits (-1: unlimited) for the class or `student`; return (before, after)."""
+    before = load_policy(path)  # KitError for a broken file: never overwrite it
+    data = _read(path, before)
+    if timezone:
+        data.setdefault("class", {})["timezone"] = timezone
+    table = data.setdefault("class", {})
+    if student:
+        table = data.setdefault("students", {}).setdefault(student, {})
+    table.update(changes)
+    parse_policy(data, path)  # the same checks as loading, before writing
+    _write(path, data)
+    return before, load_policy(path)
 
 
 def _read(path: Path, before: Policy) -> dict:

@@ -40,7 +40,10 @@ def main() -> None:
     partial.write_text(json.dumps(record))
     os.replace(partial, target)
     url = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
-    ThreadingHTTPServer((url.hostname, url.port), _Up).serve_forever()
+    try:
+        ThreadingHTTPServer((url.hostname, url.port), _Up).serve_forever()
+    except KeyboardInterrupt:  # the hub stops servers with SIGINT
+        pass
 
 
 if __name__ == "__main__":

@@ -1,0 +1,101 @@
+"""ServiceConfig: the Baeum service's settings, from `kit serve` flags and the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from urllib.parse import urlparse
+
+DEFAULT_PORT = 8765
+DEFAULT_PREFIX = "/services/baeum/"
+
+
+def _default_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "baeum" / "service"
+
+
+@dataclass
+class ServiceConfig:
+    """Where the service keeps its files, where it listens, and its limits."""
+
+    model: str | None = None  # a kit.load_model name, id or folder; None: bundled
+    dir: Path = field(default_factory=_default_dir)
+    quota_file: Path | None = None  # None: <dir>/quota.toml
+    quota_db: str | None = None  # path or SQLAlchemy URL; None: <dir>/quota.sqlite
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    prefix: str = DEFAULT_PREFIX
+    service_name: str = "baeum"
+    teacher_group: str = "teachers"
+    max_batch: int = 16
+    per_student: int = 4
+    workers: int = 1
+    serial: bool = False
+    max_prompt_tokens: int | None = None  # None: the model's context length
+    max_rows: int = 2000  # rows of one fine-tune data set
+    max_conversations: int = 256  # conversations of one chat_batch request
+    max_body_size: int = 8 * 1024 * 1024
+    stale_after: float = 600.0  # seconds before a crashed request's reservation expires
+
+    def __post_init__(self) -> None:
+        self.dir = Path(self.dir).expanduser()
+        if self.quota_file is None:
+            self.quota_file = self.dir / "quota.toml"
+        self.quota_file = Path(self.quota_file).expanduser()
+        if self.quota_db is None:
+            self.quota_db = str(self.dir / "quota.sqlite")
+        if not self.prefix.startswith("/"):
+            self.prefix = "/" + self.prefix
+        if not self.prefix.endswith("/"):
+            self.prefix += "/"
+
+    @property
+    def adapters_dir(self) -> Path:
+        """Return the folder of every student's adapters."""
+        return self.dir / "adapters"
+
+    @property
+    def jobs_dir(self) -> Path:
+        """Return the folder of fine-tune job records."""
+        return self.dir / "jobs"
+
+    @property
+    def access_scope(self) -> str:
+        """Return the hub scope a token needs to call this service."""
+        return f"access:services!service={self.service_name}"
+
+    @classmethod
+    def from_env(
+        cls, flags: Mapping[str, object] | None = None, env: Mapping | None = None
+    ) -> ServiceConfig:
+        """Build the settings: flags given win, then the environment, then defaults."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        if env.get("KIT_MODEL"):
+            values["model"] = env["KIT_MODEL"]
+        if env.get("KIT_SERVICE_DIR"):
+            values["dir"] = Path(env["KIT_SERVICE_DIR"])
+        if env.get("KIT_QUOTA_FILE"):
+            values["quota_file"] = Path(env["KIT_QUOTA_FILE"])
+        if env.get("KIT_QUOTA_DB"):
+            values["quota_db"] = env["KIT_QUOTA_DB"]
+        if env.get("JUPYTERHUB_SERVICE_URL"):
+            url = urlparse(env["JUPYTERHUB_SERVICE_URL"])
+            values["host"] = url.hostname or "127.0.0.1"
+            values["port"] = url.port or (443 if url.scheme == "https" else 80)
+        if env.get("JUPYTERHUB_SERVICE_PREFIX"):
+            values["prefix"] = env["JUPYTERHUB_SERVICE_PREFIX"]
+        if env.get("JUPYTERHUB_SERVICE_NAME"):
+            values["service_name"] = env["JUPYTERHUB_SERVICE_NAME"]
+        if env.get("KIT_TEACHER_GROUP"):
+            values["teacher_group"] = env["KIT_TEACHER_GROUP"]
+        known = {f.name for f in fields(cls)}
+        for name, value in (flags or {}).items():
+            if name not in known:
+                raise TypeError(f"unknown service setting {name!r}")
+            if value is not None:
+                values[name] = value
+        return cls(**values)
