@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import threading
+import time
 from collections import OrderedDict, deque
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -61,13 +62,14 @@ class Batcher:
         *,
         max_batch: int = 16,
         per_student: int = 4,
-        window: float = 0.005,
+        window: float = 0.3,
+        settle: float = 0.05,
         serial: bool = False,
     ) -> None:
         self.model = model
         self.max_batch = 1 if serial else max_batch
         self.per_student = per_student
-        self.window = window
+        self.window, self.settle = window, settle
         # The service charges each student around submit(); the worker charges nobody.
         self._exempt = quota.Quota(Policy(), Ledger("sqlite://"), "baeum", exempt=True)
         self._queues: OrderedDict[str, deque[_Row]] = OrderedDict()  # turn order
@@ -160,13 +162,34 @@ class Batcher:
                     self._work.wait()
             if self._stopping.is_set():
                 return
-            self._stopping.wait(self.window)  # let requests sent together arrive
+            self._gather()
             with self._work:
                 if self._stopping.is_set():
                     return
                 batch = self._next_batch()
             if batch:
                 self._answer(batch)
+
+    def _gather(self) -> None:
+        """Let requests sent together arrive: until none comes for `settle` seconds.
+
+        When a batch ends, its students send their next requests within tens of
+        milliseconds of each other; a fixed 5 ms wait split them into a small batch
+        and a large one (hub_load: 3.3x instead of 5.6x one-at-a-time).
+        """
+        deadline = time.monotonic() + self.window
+        seen = -1
+        while not self._stopping.is_set():
+            with self._lock:
+                queued = sum(len(rows) for rows in self._queues.values())
+            if (
+                queued >= self.max_batch
+                or queued == seen
+                or time.monotonic() >= deadline
+            ):
+                return
+            seen = queued
+            self._stopping.wait(min(self.settle, max(0.0, deadline - time.monotonic())))
 
     def _next_batch(self) -> list[_Row]:
         """Take rows round-robin, one per student a turn, compatible with the first."""

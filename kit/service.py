@@ -201,7 +201,8 @@ class Service:
                 "dtype": str(model.dtype).removeprefix("torch."),
                 "version": kit.__version__,
             }
-        return self._info
+        # Batches run so far: how well the class's requests share the model.
+        return {**self._info, "batching": self.batcher.stats()}
 
 
 def make_app(
