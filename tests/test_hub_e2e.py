@@ -295,6 +295,9 @@ print(json.dumps({"tokens": sum(r.tokens for r in replies)}))
                            env=teacher_env, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     assert "alice" in shown.stdout and "bob" in shown.stdout
+    page = httpx.get(f"{hub.service_url}usage", timeout=30, headers={
+        "Authorization": f"token {hub.envs_of[TEACHER]['JUPYTERHUB_API_TOKEN']}"})  # fmt: skip
+    assert page.status_code == 200 and "alice" in page.text and "<img" in page.text
 
     blocked = run_as(hub, "bob", 'kit.load_model().chat("hi", max_new_tokens=4)\n'
                      'print("{}")')  # fmt: skip

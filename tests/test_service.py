@@ -47,6 +47,20 @@ def chat(client, token="tok-kim", **body):
     return client.post("api/chat", headers=auth(token), json={"messages": HI, **body})
 
 
+def hold_generation(monkeypatch, model):
+    """Make generation wait: return (running, release) events to watch and free it."""
+    running, release = threading.Event(), threading.Event()
+    generate = model._generate_batch
+
+    def held(rows, settings, stream=False, **engine):
+        running.set()
+        release.wait(30)
+        return generate(rows, settings, stream, **engine)
+
+    monkeypatch.setattr(model, "_generate_batch", held)
+    return running, release
+
+
 def test_fake_hub_answers_like_hub_oauth():
     """Does the fake hub give a known token's user model and None for others?"""
     import asyncio
@@ -272,15 +286,7 @@ def test_stopping_fails_queued_work_with_503_and_keeps_the_ledger_straight(
 ):
     """On stop, is queued work refused (503), running work finished, nothing left open?"""
     client, svc = service
-    running, release = threading.Event(), threading.Event()
-    generate = tiny_model._generate_batch
-
-    def held(rows, settings, stream=False, **engine):
-        running.set()
-        release.wait(30)
-        return generate(rows, settings, stream, **engine)
-
-    monkeypatch.setattr(tiny_model, "_generate_batch", held)
+    running, release = hold_generation(monkeypatch, tiny_model)
     with ThreadPoolExecutor(3) as pool:
         first = pool.submit(chat, client, "tok-kim", max_new_tokens=3)
         assert running.wait(30)
@@ -388,15 +394,7 @@ def test_too_many_requests_in_flight_for_one_student_is_429(
     tmp_path, tiny_model, monkeypatch
 ):
     """With per_student=1, is a student's second request at once refused (429)?"""
-    running, release = threading.Event(), threading.Event()
-    generate = tiny_model._generate_batch
-
-    def held(rows, settings, stream=False, **engine):
-        running.set()
-        release.wait(30)
-        return generate(rows, settings, stream, **engine)
-
-    monkeypatch.setattr(tiny_model, "_generate_batch", held)
+    running, release = hold_generation(monkeypatch, tiny_model)
     with serving(tmp_path, tiny_model, USERS, per_student=1) as (url, svc):
         with httpx.Client(base_url=url, timeout=60) as client:
             with ThreadPoolExecutor(1) as pool:
