@@ -22,7 +22,7 @@ import torch  # noqa: E402
 import kit  # noqa: E402
 from kit.adapters import shared_copy  # noqa: E402
 from kit.finetune import _batches, _examples, target_modules_for  # noqa: E402
-from kit.prompt import task_prompt  # noqa: E402
+from kit.prompt import training_prompt  # noqa: E402
 
 SPEED_STEPS = 8
 
@@ -31,7 +31,7 @@ def plain_steps_per_second(model: kit.Model, train, steps: int) -> float:
     """Time the textbook loop: peft LoRA, AdamW, the same batches, no kit around it."""
     from peft import LoraConfig, get_peft_model
 
-    prompt = task_prompt(model, train.labels, train.task, train.lang)
+    prompt = training_prompt(model, train.labels, train.lang)
     examples = _examples(model, prompt, list(train))
     config = LoraConfig(r=8, lora_alpha=16, lora_dropout=0.05, task_type="CAUSAL_LM",
                         target_modules=target_modules_for(model))  # fmt: skip

@@ -15,7 +15,7 @@ from kit import messages, quota
 from kit.adapters import Adapter, draw_loss, quiet_peft, shared_copy
 from kit.errors import KitError, QuotaExceeded, SettingError
 from kit.model import Model, _check_number, _in_notebook, _seeded
-from kit.prompt import Prompt, task_prompt
+from kit.prompt import Prompt, training_prompt
 from kit.remote import RemoteModel
 
 MAX_ROWS = 5000
@@ -153,7 +153,7 @@ def finetune(
         raise QuotaExceeded("quota_too_big", kind=messages.Term("kind_finetune_steps"),
                             need=steps, left=int(left), limit=int(account.limits()[
                                 "finetune_steps"] or 0), reset=account.reset_text())  # fmt: skip
-    prompt = prompt or task_prompt(model, data.labels, data.task, data.lang)
+    prompt = prompt or training_prompt(model, data.labels, data.lang)
     modules = target_modules_for(model, target_modules)
     examples = _examples(model, prompt, list(data))
     config = LoraConfig(r=rank, lora_alpha=alpha or 2 * rank, lora_dropout=dropout,

@@ -8,7 +8,7 @@ from kit import datasets
 from kit.errors import SettingError
 from kit.finetune import _examples, check_training, finetune, target_modules_for
 from kit.model import Model, _check_number
-from kit.prompt import Prompt, task_prompt
+from kit.prompt import Prompt, training_prompt
 
 SETTINGS = ("steps", "learning_rate", "batch_size", "rank", "alpha", "dropout",
             "target_modules", "seed", "prompt")  # fmt: skip
@@ -30,7 +30,6 @@ def check_request(
     rows: object,
     settings: object,
     *,
-    task: object = None,
     lang: str | None = None,
     max_rows: int = 2000,
     dataset: object = None,
@@ -42,7 +41,7 @@ def check_request(
         if not isinstance(dataset, str):
             raise SettingError("bad_type", name="dataset", kind="str", value=dataset)
         data.name = dataset[:200] or data.name
-    prompt = _prompt(model, checked.pop("prompt"), data, task)
+    prompt = _prompt(model, checked.pop("prompt"), data)
     checked["target_modules"] = target_modules_for(model, checked["target_modules"])
     _examples(model, prompt, list(data))  # a row too long, a field the template lacks
     return data, prompt, checked
@@ -91,14 +90,10 @@ def _rows(rows: object, lang: str | None, max_rows: int) -> datasets.Dataset:
         raise SettingError(error.key, **fields) from None
 
 
-def _prompt(
-    model: Model, asked: object, data: datasets.Dataset, task: object
-) -> Prompt:
-    """Return the prompt to train with: the one asked, or the task's zero-shot one."""
-    if task is not None and not isinstance(task, str):
-        raise SettingError("bad_type", name="task", kind="str", value=task)
-    if asked is None:  # as kit.finetune does, with the task sentence sent along
-        return task_prompt(model, data.labels, task or "", data.lang)
+def _prompt(model: Model, asked: object, data: datasets.Dataset) -> Prompt:
+    """Return the prompt to train with: the one asked, or the short labels-only one."""
+    if asked is None:  # as kit.finetune does
+        return training_prompt(model, data.labels, data.lang)
     if not isinstance(asked, dict):
         raise SettingError("bad_type", name="prompt", kind="dict",
                            value=type(asked).__name__)  # fmt: skip

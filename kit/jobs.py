@@ -109,7 +109,6 @@ class JobQueue:
         settings: dict,
         *,
         name: str | None = None,
-        task: str | None = None,
         lang: str | None = None,
         dataset: str | None = None,
     ) -> dict:
@@ -120,7 +119,7 @@ class JobQueue:
         job_id = secrets.token_hex(6)
         name = check_name(f"ft-{job_id}" if name is None else name)
         data, prompt, settings = check_request(
-            self.model, rows, settings, task=task, lang=lang, max_rows=self.max_rows,
+            self.model, rows, settings, lang=lang, max_rows=self.max_rows,
             dataset=dataset,
         )  # fmt: skip
         _check_quota(self.quota_for(student), settings["steps"])

@@ -110,6 +110,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{task} Answer with exactly one label from this list: {labels}.",
         "ko": "{task} 다음 목록에서 라벨 하나만 골라 그대로 답하세요: {labels}.",
     },
+    "finetune_system": {
+        "en": "Labels: {labels}",
+        "ko": "라벨: {labels}",
+    },
     "prompt_field": {
         "en": "The prompt template uses {{{field}}}, but the row has only these "
         "fields: {fields}. Fix the template or the data.",

@@ -44,8 +44,6 @@ def finetune_remote(
             "max_new_tokens": prompt.max_new_tokens,
         }
     body: dict = {"rows": list(data), "settings": sent}
-    if data.task:  # the shipped sets' task sentence: the service cannot look it up
-        body["task"] = data.task
     if data.lang:
         body["lang"] = data.lang
     if data.name:  # the manifest names the data set ("movie_genres"), as local mode

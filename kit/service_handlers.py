@@ -22,7 +22,7 @@ from kit.service_quota import (
 )
 
 SETTINGS = ("max_new_tokens", "temperature", "top_p", "top_k", "seed")
-FINETUNE_FIELDS = ("rows", "task", "lang", "name", "dataset", "settings")
+FINETUNE_FIELDS = ("rows", "lang", "name", "dataset", "settings")
 
 
 def settings_from(data: dict, max_new_tokens: int) -> dict:
@@ -192,12 +192,12 @@ class FinetuneHandler(BaseHandler):
             )
         if not isinstance(settings, dict):
             raise SettingError("bad_type", name="settings", kind="dict", value=settings)
-        for name in ("task", "lang", "name", "dataset"):
+        for name in ("lang", "name", "dataset"):
             if data.get(name) is not None and not isinstance(data[name], str):
                 raise SettingError("bad_type", name=name, kind="str", value=data[name])
         job = await self.service.in_io(
             self.service.submit_finetune, self.student, rows, settings,
-            name=data.get("name"), task=data.get("task"), lang=data.get("lang"),
+            name=data.get("name"), lang=data.get("lang"),
             dataset=data.get("dataset"),
         )  # fmt: skip
         self.reply({"job": job}, 202)

@@ -53,7 +53,7 @@ def env(tmp_path, tiny_model):
 def test_a_job_runs_to_done_and_its_adapter_opens(env):
     """Does a job train as its student, save the adapter, and record every step?"""
     jobs = env.queue()
-    job = jobs.submit("kim", ROWS, FAST, name="genres", task="Sort the stories.")
+    job = jobs.submit("kim", ROWS, FAST, name="genres")
     assert (job["state"], job["position"], job["steps"]) == ("queued", 1, 2)
     jobs.start()
     done = jobs.wait(job["id"], timeout=120)
@@ -62,7 +62,7 @@ def test_a_job_runs_to_done_and_its_adapter_opens(env):
     assert len(done["losses"]) == 2 and done["started"] and done["finished"]
     adapter = env.store.open("kim", "kim/genres")
     assert adapter.losses == done["losses"]
-    assert adapter.manifest["system"].startswith("Sort the stories.")
+    assert adapter.manifest["system"].startswith("Labels: ")  # as kit.finetune
     assert env.quota_for("kim").usage()["finetune_steps"] == 2
     on_disk = json.loads((env.folder / f"{job['id']}.json").read_text())
     assert on_disk["state"] == "done" and on_disk["losses"] == done["losses"]
