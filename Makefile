@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python benchmarks/generate.py
 	$(BIN)/python benchmarks/finetune.py
 	$(BIN)/python benchmarks/autograde.py
+	$(BIN)/python benchmarks/hub_load.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache
