@@ -37,14 +37,16 @@ class Adapter(Model):
         return (f"<kit.Adapter on {m['base']} · {m['dataset']} · {m['steps']} steps · "
                 f"final loss {m.get('final_loss', float('nan')):.3f}>")  # fmt: skip
 
+    def _lora_weights(self) -> list:
+        return [p for n, p in self.hf.named_parameters() if "lora_" in n]
+
     def trainable_parameters(self) -> int:
         """Return how many numbers the adapter learnt (the base model's stay frozen)."""
-        return sum(p.numel() for n, p in self.hf.named_parameters() if "lora_" in n)
+        return sum(p.numel() for p in self._lora_weights())
 
     def adapter_mb(self) -> float:
         """Return how much memory the adapter's own weights take, in megabytes."""
-        lora = [p for n, p in self.hf.named_parameters() if "lora_" in n]
-        return sum(p.numel() * p.element_size() for p in lora) / 1e6
+        return sum(p.numel() * p.element_size() for p in self._lora_weights()) / 1e6
 
     def plot_loss(self, ax=None):
         """Draw the training loss per step and return the axes."""

@@ -214,7 +214,6 @@ def finetune(
         "steps_asked": steps, "learning_rate": learning_rate, "rank": rank,
         "alpha": alpha or 2 * rank, "target_modules": modules, "seed": seed,
         "mixed_precision": mixed,
-        "trainable_parameters": sum(p.numel() for p in trainable),  # hub mode shows it
         "final_loss": losses[-1], "train_seconds": time.perf_counter() - started,
         "scores": {},
     }  # fmt: skip

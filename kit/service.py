@@ -196,7 +196,7 @@ class Service:
                 "name": model.name,
                 "fingerprint": model.fingerprint(),
                 "context_length": model.context_length,
-                "parameters": sum(p.numel() for p in model.hf.parameters()),
+                "parameters": model.parameter_count(),
                 "device": str(model.device),
                 "dtype": str(model.dtype).removeprefix("torch."),
                 "version": kit.__version__,
