@@ -67,6 +67,44 @@ def test_lora_works_on_every_catalogue_architecture(arch, tmp_path, bundled_fold
     assert lora_names(adapter.hf)
 
 
+@pytest.mark.parametrize("arch", ["llama", "gemma3", "exaone4"])
+def test_answer_only_loss_equals_the_full_pass(arch, tmp_path, bundled_folder):
+    """Does the fast loss (left padding, last logits only) match the textbook one?"""
+    from peft import LoraConfig, get_peft_model
+
+    from kit.adapters import shared_copy
+    from kit.finetune import _answer_loss, _batches, _examples
+    from kit.prompt import training_prompt
+
+    model = kit.load_model(str(make_tiny(arch, tmp_path / arch, bundled_folder)))
+    rows = [{"text": "ghost " * n, "label": label}
+            for n, label in ((1, "horror"), (9, "romance"), (4, "scifi"))]  # fmt: skip
+    examples = _examples(model, training_prompt(model, ["horror", "romance", "scifi"]),
+                         rows)  # fmt: skip
+    torch.manual_seed(0)
+    config = LoraConfig(
+        r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False
+    )
+    peft_model = get_peft_model(shared_copy(model.hf), config)
+    pad = model.tokenizer.pad_token_id
+
+    def loss_and_grads(loss):
+        loss.backward()
+        grads = [p.grad.clone() for p in peft_model.parameters() if p.requires_grad]
+        peft_model.zero_grad()
+        return loss.item(), grads
+
+    ids, mask, labels = next(_batches(examples, 3, 0, pad))
+    full = loss_and_grads(
+        peft_model(input_ids=ids, attention_mask=mask, labels=labels).loss
+    )
+    fast = loss_and_grads(_answer_loss(peft_model, *next(_batches(examples, 3, 0, pad,
+                                                                  left=True))))  # fmt: skip
+    assert fast[0] == pytest.approx(full[0], rel=1e-5)
+    for a, b in zip(fast[1], full[1]):
+        assert torch.allclose(a, b, rtol=1e-3, atol=1e-5)
+
+
 def test_an_adapter_is_evaluated_the_way_it_was_trained(tiny_model, tmp_path,
                                                         fresh_quota, monkeypatch):  # fmt: skip
     """Does evaluate ask a trained (and a reloaded) adapter with its own template?"""
