@@ -157,6 +157,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Training loss (lower is better)",
         "ko": "학습 손실(loss, 낮을수록 좋아요)",
     },
+    "finetune_unfamiliar": {
+        "en": "Note: {model} reads this data as {ratio:.1f} tokens per letter, so it saw "
+        "little of this language when it was trained. Training will be slow, and the "
+        "adapter may learn the training rows by heart yet get new ones wrong. For data "
+        "in this language, pick a model that knows it: kit.models() lists the models, and "
+        'its "korean" column marks those that read Korean.',
+        "ko": "참고: {model} 모델은 이 데이터를 글자 하나에 토큰 {ratio:.1f}개로 쪼개 "
+        "읽어요. 학습할 때 이 언어를 거의 보지 못했다는 뜻이에요. 학습이 느리고, 어댑터가 "
+        "학습 데이터는 외워도 새 문장은 틀릴 수 있어요. 이 언어로 된 데이터라면 그 언어를 "
+        '잘 아는 모델을 고르세요. kit.models()로 모델 목록을 볼 수 있고, "korean" 칸에 '
+        "한국어를 읽는 모델이 표시돼 있어요.",
+    },
     "finetune_stopped": {
         "en": "Training stopped after {steps} steps: {reason} The adapter keeps what "
         "it learnt in those steps.",

@@ -105,6 +105,23 @@ def test_answer_only_loss_equals_the_full_pass(arch, tmp_path, bundled_folder):
         assert torch.allclose(a, b, rtol=1e-3, atol=1e-5)
 
 
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_data_the_model_can_hardly_read_gets_a_warning(lang, tiny_model, fresh_quota,
+                                                       capsys, monkeypatch):  # fmt: skip
+    """Is a trainee told when their data's language is mostly byte pieces to the model?"""
+    monkeypatch.setenv("KIT_LANG", lang)
+    korean = [{"text": text, "label": label} for text, label in (
+        ("밤마다 거울 속에서 낯선 사람이 웃는다.", "horror"),
+        ("첫사랑과 십 년 만에 기차역에서 다시 만난다.", "romance"),
+        ("화성 기지의 로봇이 스스로 생각하기 시작한다.", "scifi"))]  # fmt: skip
+    kit.finetune(tiny_model, korean, steps=1, plot=False)
+    warned = capsys.readouterr().err
+    assert "kit.models()" in warned and "korean" in warned
+    assert ("tokens per letter" if lang == "en" else "토큰") in warned
+    kit.finetune(tiny_model, ROWS, steps=1, plot=False)  # English rows: no warning
+    assert "kit.models()" not in capsys.readouterr().err
+
+
 def test_an_adapter_is_evaluated_the_way_it_was_trained(tiny_model, tmp_path,
                                                         fresh_quota, monkeypatch):  # fmt: skip
     """Does evaluate ask a trained (and a reloaded) adapter with its own template?"""
