@@ -21,9 +21,9 @@ from kit.remote import RemoteModel
 
 MAX_ROWS = 5000
 MAX_TOKENS = 384  # per example: longer ones are refused, not silently cut
-UNFAMILIAR_TOKENS_PER_LETTER = (
-    1.5  # Chinese, Japanese, Korean on English-centric models
-)
+# At this many tokens per letter the model reads text as byte pieces (Chinese, Japanese
+# and Korean on English-centric models); English is ~0.3, Korean ~2.7 on SmolLM2.
+UNFAMILIAR_TOKENS_PER_LETTER = 1.5
 
 
 def target_modules_for(model: Model, wanted: list[str] | None = None) -> list[str]:
@@ -90,9 +90,8 @@ def _warn_if_unfamiliar(model: Model, data) -> None:
     sample = "\n".join(str(row.get(data.text_field, "")) for row in list(data)[:20])
     letters = len("".join(sample.split()))
     ratio = model.count_tokens(sample) / letters if letters else 0.0
-    # English is ~0.3 tokens a letter on the bundled model, Korean ~2.7: each syllable is
-    # cut into byte pieces. There LoRA learnt the training rows by heart (loss 0.001) yet
-    # got 35-75% of new rows right (benchmarks/finetune.py), so the fix is another model.
+    # On Korean rows LoRA learnt the training rows by heart (loss 0.001) yet got 35-75%
+    # of new rows right (benchmarks/finetune.py): the fix is another model, not steps.
     if ratio >= UNFAMILIAR_TOKENS_PER_LETTER:
         print(messages.t("finetune_unfamiliar", ratio=ratio, model=model.name),
               file=sys.stderr)  # fmt: skip
