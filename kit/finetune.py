@@ -87,7 +87,7 @@ def _keeps_logits(peft_model) -> bool:
 
 def _warn_if_unfamiliar(model: Model, data) -> None:
     """Warn when the model reads the data's text as byte pieces (a language it hardly saw)."""
-    sample = "\n".join(str(row.get(data.text_field, "")) for row in list(data)[:20])
+    sample = "\n".join(data.texts[:20])
     letters = len("".join(sample.split()))
     ratio = model.count_tokens(sample) / letters if letters else 0.0
     # On Korean rows LoRA learnt the training rows by heart (loss 0.001) yet got 35-75%
@@ -132,10 +132,13 @@ def _batches(examples: list[dict], size: int, seed: int, pad_id: int, *, left=Fa
             yield ids, mask, labels
 
 
+def _full_loss(model, ids, mask, labels) -> torch.Tensor:
+    """Return the mean loss over the answer tokens, from logits at every position."""
+    return model(input_ids=ids, attention_mask=mask, labels=labels).loss
+
+
 def _answer_loss(model, ids, mask, labels) -> torch.Tensor:
     """Return the mean loss over the answer tokens of left-padded rows."""
-    if not _keeps_logits(model):  # a few exotic architectures: the plain full pass
-        return model(input_ids=ids, attention_mask=mask, labels=labels).loss
     # Left padding puts every answer at the end of its row, so the model projects only
     # the last few positions onto its vocabulary, not every position: 1.25x (English)
     # to 1.5x (Korean) faster steps (benchmarks/finetune.py), the same loss.
@@ -204,8 +207,11 @@ def finetune(
     trainable = [p for p in peft_model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(trainable, lr=learning_rate)
     schedule = get_linear_schedule_with_warmup(optimiser, min(10, steps // 10), steps)
+    # A few exotic architectures cannot keep only the last logits: the full pass there.
+    answer_only = _keeps_logits(peft_model)
+    loss_of = _answer_loss if answer_only else _full_loss
     batches = _batches(examples, batch_size, seed, model.tokenizer.pad_token_id,
-                       left=_keeps_logits(peft_model))  # fmt: skip
+                       left=answer_only)  # fmt: skip
     live = _LossPlot() if (plot if plot is not None else _in_notebook()) else None
     bar = tqdm(total=steps, desc=messages.t("finetune_running"), unit="step",
                disable=not progress)  # fmt: skip
@@ -222,9 +228,9 @@ def finetune(
                 ids, mask, labels = next(batches)
                 with account.charge(finetune_steps=1, on_gpu=on_gpu):
                     with _autocast(model.device, mixed):
-                        loss = _answer_loss(peft_model, ids.to(model.device),
-                                            mask.to(model.device),
-                                            labels.to(model.device))  # fmt: skip
+                        loss = loss_of(peft_model, ids.to(model.device),
+                                       mask.to(model.device),
+                                       labels.to(model.device))  # fmt: skip
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(trainable, 1.0)
                     optimiser.step()

@@ -118,6 +118,11 @@ def test_data_the_model_can_hardly_read_gets_a_warning(lang, tiny_model, fresh_q
     warned = capsys.readouterr().err
     assert "kit.models()" in warned and "korean" in warned
     assert ("tokens per letter" if lang == "en" else "토큰") in warned
+    # The text under another field name (a trainee's own file) is read all the same.
+    renamed = kit.datasets.load([{"message": r["text"], "label": r["label"]}
+                                 for r in korean], text_field="message")  # fmt: skip
+    kit.finetune(tiny_model, renamed, steps=1, plot=False)
+    assert "kit.models()" in capsys.readouterr().err
     kit.finetune(tiny_model, ROWS, steps=1, plot=False)  # English rows: no warning
     assert "kit.models()" not in capsys.readouterr().err
 
