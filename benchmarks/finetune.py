@@ -21,7 +21,7 @@ import torch  # noqa: E402
 
 import kit  # noqa: E402
 from kit.adapters import shared_copy  # noqa: E402
-from kit.finetune import _batches, _examples, target_modules_for  # noqa: E402
+from kit.finetune import _batches, target_modules_for, training_examples  # noqa: E402
 from kit.prompt import training_prompt  # noqa: E402
 
 SPEED_STEPS = 8
@@ -32,7 +32,7 @@ def plain_steps_per_second(model: kit.Model, train, steps: int) -> float:
     from peft import LoraConfig, get_peft_model
 
     prompt = training_prompt(model, train.labels, train.lang)
-    examples = _examples(model, prompt, list(train))
+    examples = training_examples(model, prompt, list(train))
     config = LoraConfig(r=8, lora_alpha=16, lora_dropout=0.05, task_type="CAUSAL_LM",
                         target_modules=target_modules_for(model))  # fmt: skip
     peft_model = get_peft_model(shared_copy(model.hf), config)

@@ -61,8 +61,8 @@ class FakeHub:
 
 def serve(port: int, folder: Path, serial: bool, students: int) -> None:
     """Run one service until killed (the child process of main)."""
-    from kit.service import http_server, make_app
-    from kit.service_config import ServiceConfig
+    from kit.service.config import ServiceConfig
+    from kit.service.server import http_server, make_app
 
     config = ServiceConfig(dir=folder, port=port, serial=serial)
     names = [student(i) for i in range(students)] + [TEACHER]

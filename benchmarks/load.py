@@ -26,7 +26,7 @@ def worker(mode: str) -> None:
     if mode == "plain":
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from kit.bundled import gguf_path
+        from kit.models.bundled import gguf_path
     else:
         import kit
     imported = time.perf_counter()

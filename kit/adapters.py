@@ -8,12 +8,13 @@ import json
 import os
 import shutil
 import tempfile
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+from kit import messages
 from kit.errors import KitError
+from kit.files import fsync_tree, swap_in
 from kit.model import Model
 
 MANIFEST = "kit-adapter.json"
@@ -65,8 +66,8 @@ class Adapter(Model):
         try:
             self.hf.save_pretrained(fresh)
             (fresh / MANIFEST).write_text(json.dumps(self.manifest, indent=2))
-            _fsync_tree(fresh)
-            _swap_in(fresh, target)
+            fsync_tree(fresh)
+            swap_in(fresh, target)
         except BaseException:
             shutil.rmtree(fresh, ignore_errors=True)
             raise
@@ -100,31 +101,6 @@ def shared_copy(module):
     return copy.deepcopy(module, memo)
 
 
-def _fsync_tree(folder: Path) -> None:
-    """Flush every file of `folder` to disk before it becomes visible."""
-    for file in folder.iterdir():
-        with open(file, "rb") as handle:
-            os.fsync(handle.fileno())
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def _swap_in(fresh: Path, target: Path) -> None:
-    """Point `target` at `fresh` in one atomic step (a symlink replaced by rename)."""
-    if target.exists() and not target.is_symlink():
-        # A plain folder (copied in by hand): move it aside first, then link.
-        target.rename(target.with_name(f".{target.name}.old-{time.time_ns()}"))
-    previous = target.resolve() if target.is_symlink() else None
-    link = target.with_name(f".{target.name}.link-{time.time_ns()}")
-    link.symlink_to(fresh.name)
-    os.replace(link, target)  # atomic: readers see the old adapter or the new one
-    if previous and previous != fresh and previous.parent == target.parent:
-        shutil.rmtree(previous, ignore_errors=True)
-
-
 def read_manifest(path: str | os.PathLike) -> dict:
     """Return an adapter folder's manifest, or explain what is wrong with the folder."""
     folder = Path(path).expanduser()
@@ -149,3 +125,22 @@ def attach(base: Model, path: str | os.PathLike) -> Adapter:
         peft_model = PeftModel.from_pretrained(shared_copy(base.hf), folder.resolve())
     peft_model.eval()
     return Adapter(peft_model, base, manifest=manifest)
+
+
+class LossPlot:
+    """A loss curve that redraws in place in the notebook while training runs."""
+
+    def __init__(self) -> None:
+        import koreanize_matplotlib  # noqa: F401
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        self.figure, self.ax = plt.subplots(figsize=(5, 2.6))
+        plt.close(self.figure)  # shown through the handle only, not again at the end
+        self.handle = display(self.figure, display_id=True)
+
+    def update(self, losses: list[float]) -> None:
+        self.ax.clear()
+        draw_loss(self.ax, losses)
+        self.ax.set_title(messages.t("finetune_loss_title"))
+        self.handle.update(self.figure)

@@ -85,11 +85,11 @@ def app(
         fill_height=True,
     )  # fmt: skip
     if launch:
-        from kit.model import _in_notebook
+        from kit.notebook import in_notebook
 
         demo.launch(
             server_name="127.0.0.1", server_port=port, share=False,
-            inline=_in_notebook(), prevent_thread_lock=_in_notebook(),
+            inline=in_notebook(), prevent_thread_lock=in_notebook(),
             quiet=True,
         )  # fmt: skip
     return demo

@@ -87,7 +87,7 @@ class Report:
         return ax
 
 
-def _as_dataset(dataset):
+def as_dataset(dataset):
     from kit import datasets
 
     return dataset if isinstance(dataset, datasets.Dataset) else datasets.load(dataset)
@@ -104,7 +104,7 @@ def evaluate(
     progress: bool = True,
 ) -> Report:
     """Run a model or prompt on every row of a labelled set and score each answer."""
-    data = _as_dataset(dataset)
+    data = as_dataset(dataset)
     labels = list(data.labels)
     names = dict(getattr(data, "label_names", {}) or {})
     scorer_name, score = pick(scorer, labels, names)

@@ -13,11 +13,14 @@ import torch
 from tqdm.auto import tqdm
 
 from kit import messages, quota
-from kit.adapters import Adapter, draw_loss, quiet_peft, shared_copy
+from kit.adapters import Adapter, LossPlot, quiet_peft, shared_copy
+from kit.checks import check_number
 from kit.errors import KitError, QuotaExceeded, SettingError
-from kit.model import Model, _check_number, _in_notebook, _seeded
+from kit.hub.client import RemoteModel
+from kit.model import Model
+from kit.notebook import in_notebook
 from kit.prompt import Prompt, training_prompt
-from kit.remote import RemoteModel
+from kit.rng import seeded
 
 MAX_ROWS = 5000
 MAX_TOKENS = 384  # per example: longer ones are refused, not silently cut
@@ -49,14 +52,14 @@ def target_modules_for(model: Model, wanted: list[str] | None = None) -> list[st
 
 def check_training(steps, learning_rate, batch_size, rank, dropout) -> None:
     """Raise a friendly SettingError unless each training setting is in its range."""
-    _check_number("steps", steps, 1, 5000, 60, integer=True)
-    _check_number("learning_rate", learning_rate, 1e-6, 0.05, 1e-3)
-    _check_number("batch_size", batch_size, 1, 64, 8, integer=True)
-    _check_number("rank", rank, 1, 256, 8, integer=True)
-    _check_number("dropout", dropout, 0, 0.5, 0.05)
+    check_number("steps", steps, 1, 5000, 60, integer=True)
+    check_number("learning_rate", learning_rate, 1e-6, 0.05, 1e-3)
+    check_number("batch_size", batch_size, 1, 64, 8, integer=True)
+    check_number("rank", rank, 1, 256, 8, integer=True)
+    check_number("dropout", dropout, 0, 0.5, 0.05)
 
 
-def _examples(model: Model, prompt: Prompt, rows: list[dict]) -> list[dict]:
+def training_examples(model: Model, prompt: Prompt, rows: list[dict]) -> list[dict]:
     """Tokenize rows as chat turns; only the answer's tokens carry a loss."""
     out = []
     for number, row in enumerate(rows, 1):
@@ -173,18 +176,18 @@ def finetune(
     from peft import LoraConfig, get_peft_model
     from transformers import get_linear_schedule_with_warmup
 
-    from kit.evaluate import _as_dataset
+    from kit.evaluate import as_dataset
 
     if isinstance(model, Adapter):
         model = model.base
-    data = _as_dataset(dataset)
+    data = as_dataset(dataset)
     check_training(steps, learning_rate, batch_size, rank, dropout)
     if not 1 <= len(data) <= MAX_ROWS or not data.labels:
         raise SettingError("finetune_data_size", rows=len(data), limit=MAX_ROWS)
     if progress:  # a person is watching: say now if the model can hardly read the data
         _warn_if_unfamiliar(model, data)
     if isinstance(model, RemoteModel):  # hub mode: the service trains, in its queue
-        from kit.remote_finetune import finetune_remote
+        from kit.hub.finetune import finetune_remote
 
         return finetune_remote(model, data, steps=steps, learning_rate=learning_rate,
                                batch_size=batch_size, rank=rank, alpha=alpha,
@@ -199,10 +202,10 @@ def finetune(
                                 "finetune_steps"] or 0), reset=account.reset_text())  # fmt: skip
     prompt = prompt or training_prompt(model, data.labels, data.lang)
     modules = target_modules_for(model, target_modules)
-    examples = _examples(model, prompt, list(data))
+    examples = training_examples(model, prompt, list(data))
     config = LoraConfig(r=rank, lora_alpha=alpha or 2 * rank, lora_dropout=dropout,
                         target_modules=modules, task_type="CAUSAL_LM")  # fmt: skip
-    with _seeded(seed, model.device), quiet_peft():
+    with seeded(seed, model.device), quiet_peft():
         peft_model = get_peft_model(shared_copy(model.hf), config)
     trainable = [p for p in peft_model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(trainable, lr=learning_rate)
@@ -212,7 +215,7 @@ def finetune(
     loss_of = _answer_loss if answer_only else _full_loss
     batches = _batches(examples, batch_size, seed, model.tokenizer.pad_token_id,
                        left=answer_only)  # fmt: skip
-    live = _LossPlot() if (plot if plot is not None else _in_notebook()) else None
+    live = LossPlot() if (plot if plot is not None else in_notebook()) else None
     bar = tqdm(total=steps, desc=messages.t("finetune_running"), unit="step",
                disable=not progress)  # fmt: skip
     losses: list[float] = []
@@ -223,7 +226,7 @@ def finetune(
     started = time.perf_counter()
     peft_model.train()
     try:
-        with _seeded(seed, model.device):
+        with seeded(seed, model.device):
             for step in range(steps):
                 ids, mask, labels = next(batches)
                 with account.charge(finetune_steps=1, on_gpu=on_gpu):
@@ -266,25 +269,6 @@ def finetune(
         "scores": {},
     }  # fmt: skip
     return Adapter(peft_model, model, manifest=manifest, losses=losses)
-
-
-class _LossPlot:
-    """A loss curve that redraws in place in the notebook while training runs."""
-
-    def __init__(self) -> None:
-        import koreanize_matplotlib  # noqa: F401
-        import matplotlib.pyplot as plt
-        from IPython.display import display
-
-        self.figure, self.ax = plt.subplots(figsize=(5, 2.6))
-        plt.close(self.figure)  # shown through the handle only, not again at the end
-        self.handle = display(self.figure, display_id=True)
-
-    def update(self, losses: list[float]) -> None:
-        self.ax.clear()
-        draw_loss(self.ax, losses)
-        self.ax.set_title(messages.t("finetune_loss_title"))
-        self.handle.update(self.figure)
 
 
 __all__ = ["finetune", "KitError"]

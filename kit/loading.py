@@ -6,11 +6,11 @@ import os
 
 import torch
 
-from kit import bundled, catalogue
-from kit.device import pick_device, pick_dtype
 from kit.errors import KitError
+from kit.hub.http import service_url
 from kit.model import Model
-from kit.remote_http import service_url
+from kit.models import bundled, catalogue
+from kit.models.device import pick_device, pick_dtype
 
 
 def load_model(
@@ -22,7 +22,7 @@ def load_model(
 ) -> Model:
     """Load a language model: the bundled one by default, or a name, id or folder."""
     if service_url() is not None:  # hub mode (KIT_SERVICE_URL): the service has it
-        from kit.remote import connect
+        from kit.hub.client import connect
 
         return connect(name, adapter=adapter)
     return load_local(name, adapter=adapter, device=device, dtype=dtype)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 
 import torch
 from transformers import (
@@ -16,12 +15,17 @@ from transformers import (
 )
 
 from kit import messages, quota
+from kit.checks import (
+    check_number,
+    check_text,
+    checked_conversation,
+    generation_settings,
+)
+from kit.engines.tokens import piece_texts
 from kit.errors import KitError, SettingError
+from kit.notebook import in_notebook
 from kit.results import Reply, TokenProbs, Tokens
-from kit.tokens import piece_texts
-
-ROLES = ("system", "user", "assistant")
-MAX_NEW_TOKENS = 4096
+from kit.rng import seeded
 
 
 class Model:
@@ -96,7 +100,7 @@ class Model:
         stream: bool | Callable[[str], None] | None = None,
     ) -> Reply:
         """Answer a message or a conversation; temperature=0 is greedy and repeatable."""
-        conversation = _conversation(messages_or_text, system)
+        conversation = checked_conversation(messages_or_text, system)
         ids = self._chat_ids(conversation)
         reply = self._generate_ids(
             ids, max_new_tokens, temperature, top_p, top_k, seed, stream
@@ -115,7 +119,7 @@ class Model:
         stream: bool = False,
     ) -> Reply:
         """Continue `prompt` as raw text (no chat template)."""
-        _check_text(prompt)
+        check_text(prompt)
         ids = self.tokenizer(prompt, return_tensors="pt").input_ids
         return self._generate_ids(
             ids, max_new_tokens, temperature, top_p, top_k, seed, stream
@@ -125,8 +129,8 @@ class Model:
         self, text: str, *, top: int = 10, tokens: Sequence[str] | None = None
     ) -> TokenProbs:
         """Return the `top` most likely next tokens after `text` (or the `tokens` asked)."""
-        _check_text(text)
-        _check_number("top", top, 1, 100, 10, integer=True)
+        check_text(text)
+        check_number("top", top, 1, 100, 10, integer=True)
         asked = self._first_token_ids(tokens) if tokens is not None else None
         ids = self.tokenizer(text, return_tensors="pt").input_ids
         self._check_length(ids.shape[1], 0)
@@ -177,7 +181,7 @@ class Model:
         system: str | None = None,
     ) -> str:
         """Return the exact text the model reads for a chat: the template filled in."""
-        ids = self._chat_ids(_conversation(messages_or_text, system))[0]
+        ids = self._chat_ids(checked_conversation(messages_or_text, system))[0]
         return self.decode(ids.tolist())
 
     def count_tokens(self, text: str) -> int:
@@ -207,7 +211,7 @@ class Model:
     def _generate_ids(
         self, ids, max_new_tokens, temperature, top_p, top_k, seed, stream
     ):
-        settings = _checked(max_new_tokens, temperature, top_p, top_k, seed)
+        settings = generation_settings(max_new_tokens, temperature, top_p, top_k, seed)
         return self._generate_batch([ids[0]], settings, stream)[0]
 
     def _generate_batch(
@@ -217,7 +221,7 @@ class Model:
 
         `abort` (a threading.Event) ends generation early when set: the service stops.
         """
-        stream = _in_notebook() if stream is None else stream
+        stream = in_notebook() if stream is None else stream
         longest = max(int(row.shape[0]) for row in rows)
         self._check_length(longest, 1)
         max_new = min(settings["max_new_tokens"], self.context_length - longest)
@@ -235,7 +239,7 @@ class Model:
         budget = {"generations": len(rows), "tokens": max_new * len(rows)}
         with account.charge(on_gpu=on_gpu, **budget) as charge:
             started = time.perf_counter()
-            with torch.inference_mode(), _seeded(settings["seed"], self.device):
+            with torch.inference_mode(), seeded(settings["seed"], self.device):
                 out = self.hf.generate(
                     input_ids=ids.to(self.device),
                     attention_mask=mask.to(self.device),
@@ -276,8 +280,10 @@ class Model:
         """Answer several conversations in one batch: much faster than one by one."""
         if isinstance(conversations, str) or not conversations:
             raise SettingError("bad_messages", problem="a list of conversations")
-        settings = _checked(max_new_tokens, temperature, top_p, top_k, seed)
-        rows = [self._chat_ids(_conversation(c, system))[0] for c in conversations]
+        settings = generation_settings(max_new_tokens, temperature, top_p, top_k, seed)
+        rows = [
+            self._chat_ids(checked_conversation(c, system))[0] for c in conversations
+        ]
         return [
             Reply(reply.strip(), **reply.details())
             for reply in self._generate_batch(rows, settings, stream=False)
@@ -312,45 +318,6 @@ def _stopping(abort) -> StoppingCriteriaList | None:
     return StoppingCriteriaList([_Aborted()])
 
 
-def _conversation(
-    messages_or_text: str | Sequence[dict[str, str]], system: str | None
-) -> list[dict[str, str]]:
-    """Return a validated list of chat messages, with `system` first if given."""
-    if isinstance(messages_or_text, str):
-        _check_text(messages_or_text)
-        conversation = [{"role": "user", "content": messages_or_text}]
-    elif isinstance(messages_or_text, Sequence) and messages_or_text:
-        conversation = []
-        for i, message in enumerate(messages_or_text):
-            if not isinstance(message, dict) or set(message) - {"role", "content"}:
-                raise SettingError("bad_messages", problem=f"item {i}: {message!r}")
-            role, content = message.get("role"), message.get("content")
-            if role not in ROLES or not isinstance(content, str):
-                raise SettingError("bad_messages", problem=f"item {i}: {message!r}")
-            conversation.append({"role": role, "content": content})
-    else:
-        raise SettingError("bad_messages", problem=repr(messages_or_text)[:80])
-    if system is not None:
-        if not isinstance(system, str):
-            raise SettingError("bad_type", name="system", kind="str", value=system)
-        conversation = [{"role": "system", "content": system}] + [
-            m for m in conversation if m["role"] != "system"
-        ]
-    return conversation
-
-
-def _checked(max_new_tokens, temperature, top_p, top_k, seed) -> dict:
-    """Return the generation settings after checking each one's type and range."""
-    _check_number("max_new_tokens", max_new_tokens, 1, MAX_NEW_TOKENS, 128, True)
-    _check_number("temperature", temperature, 0, 5, 0.7)
-    _check_number("top_p", top_p, 0.01, 1, 0.9)
-    _check_number("top_k", top_k, 0, 1000, 50, integer=True)
-    if seed is not None:
-        _check_number("seed", seed, 0, 2**32 - 1, 42, integer=True)
-    return dict(max_new_tokens=int(max_new_tokens), temperature=temperature,
-                top_p=top_p, top_k=int(top_k), seed=seed)  # fmt: skip
-
-
 def _left_pad(
     rows: list[torch.Tensor], pad_id: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -375,31 +342,6 @@ def _until_eos(new: torch.Tensor, eos: int | list[int] | None) -> list[int]:
     return answer
 
 
-def _check_text(text: object) -> None:
-    if not isinstance(text, str):
-        raise SettingError("bad_type", name="prompt", kind="str", value=text)
-    if not text.strip():
-        raise SettingError("empty_prompt")
-
-
-def _check_number(name, value, low, high, example, integer=False) -> None:
-    """Raise a friendly SettingError unless low <= value <= high."""
-    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not is_number or (integer and not float(value).is_integer()):
-        kind = "int" if integer else "number"
-        raise SettingError("bad_type", name=name, kind=kind, value=value)
-    if not low <= value <= high:
-        raise SettingError(
-            "bad_number", name=name, low=low, high=high, value=value, example=example
-        )
-
-
-def _in_notebook() -> bool:
-    """Return True inside a Jupyter kernel, where answers stream as they come."""
-    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
-    return type(shell).__name__ == "ZMQInteractiveShell"
-
-
 class _CallbackStreamer(TextStreamer):
     """Send each finished piece of text to a callback (a widget, a web page)."""
 
@@ -416,18 +358,6 @@ def _streamer(tokenizer, stream) -> TextStreamer:
     if callable(stream):
         return _CallbackStreamer(tokenizer, stream)
     return TextStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
-
-
-@contextmanager
-def _seeded(seed: int | None, device: torch.device) -> Iterator[None]:
-    """Seed sampling for this call only, leaving the caller's random state alone."""
-    if seed is None:
-        yield
-        return
-    devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
 
 
 __all__ = ["Model", "KitError"]

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from html import escape
 
 from kit import messages
-from kit.ledger import KINDS, Ledger, check_amounts, number, utcnow
-from kit.policy import (  # noqa: F401  (re-exported: kit.quota is the public face)
+from kit.hub.http import service_url
+from kit.ledger.policy import (  # noqa: F401  (re-exported: kit.quota is the public face)
     DEFAULTS,
     Limits,
     Policy,
@@ -27,7 +27,7 @@ from kit.policy import (  # noqa: F401  (re-exported: kit.quota is the public fa
     parse_policy,
     quota_file,
 )
-from kit.remote_http import service_url
+from kit.ledger.store import KINDS, Ledger, check_amounts, number, utcnow
 
 
 def text_width(text: str) -> int:
@@ -290,7 +290,7 @@ def reset_current() -> None:
 def remaining() -> dict[str, float | None]:
     """Return how much of each kind you have left today (None: unlimited)."""
     if service_url() is not None:  # hub mode: the service's ledger is the real one
-        from kit.remote_quota import service_status
+        from kit.hub.quota import service_status
 
         return {kind: left for kind, _, _, left in service_status().rows}
     return current().remaining()
@@ -299,7 +299,7 @@ def remaining() -> dict[str, float | None]:
 def show() -> None:
     """Show your quota today: used, limit and left, as a table."""
     if service_url() is not None:  # hub mode: ask the service
-        from kit.remote_quota import service_status
+        from kit.hub.quota import service_status
 
         status = service_status()
     else:

@@ -54,7 +54,7 @@ class Reply(str):
         print(str(self))
 
 
-def _visible(piece: str) -> str:
+def visible(piece: str) -> str:
     """Return a token piece with spaces and newlines made visible."""
     return piece.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥")
 
@@ -74,7 +74,7 @@ class Tokens:
         return iter(zip(self.pieces, self.ids))
 
     def __repr__(self) -> str:
-        shown = " | ".join(_visible(p) for p in self.pieces)
+        shown = " | ".join(visible(p) for p in self.pieces)
         return f"{len(self)} tokens: {shown}"
 
     def _repr_html_(self) -> str:
@@ -84,7 +84,7 @@ class Tokens:
             chips.append(
                 f'<span title="id {token_id}" style="background:{colour};'
                 "padding:2px 3px;margin:1px;border-radius:4px;font-family:monospace;"
-                f'display:inline-block">{html.escape(_visible(piece))}'
+                f'display:inline-block">{html.escape(visible(piece))}'
                 f'<sub style="color:#555"> {token_id}</sub></span>'
             )
         return f"<div><b>{len(self)} tokens</b><br>{''.join(chips)}</div>"
@@ -114,16 +114,16 @@ class TokenProbs:
         return dict(zip(self.pieces, self.probs))
 
     def __repr__(self) -> str:
-        width = max((len(_visible(p)) for p in self.pieces), default=5)
+        width = max((len(visible(p)) for p in self.pieces), default=5)
         lines = [f"next token after {self.text[-40:]!r}:"]
         for piece, prob in zip(self.pieces, self.probs):
             bar = "█" * round(prob * 40)
-            lines.append(f"  {_visible(piece):<{width}}  {prob:6.1%}  {bar}")
+            lines.append(f"  {visible(piece):<{width}}  {prob:6.1%}  {bar}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td style='font-family:monospace'>{html.escape(_visible(piece))}</td>"
+            f"<tr><td style='font-family:monospace'>{html.escape(visible(piece))}</td>"
             f"<td style='text-align:right'>{prob:.1%}</td><td style='width:240px'>"
             f"<div style='background:#60a5fa;height:12px;width:{prob * 100:.1f}%'>"
             "</div></td></tr>"

@@ -12,7 +12,7 @@ import ipywidgets as w
 from kit import quota
 from kit.errors import KitError, SettingError
 from kit.messages import t
-from kit.results import Reply, TokenProbs, _visible
+from kit.results import Reply, TokenProbs, visible
 
 if TYPE_CHECKING:
     from kit.model import Model
@@ -29,7 +29,9 @@ _TEXT_STYLE = (
 _ERROR_STYLE = "color:#b91c1c;font-weight:bold;line-height:1.5"
 _NOTE_STYLE = "color:#92400e;line-height:1.5"
 _STATUS_STYLE = "color:#555;font-size:90%;line-height:1.5"
-_BYTE = re.compile(r"<0x[0-9A-F]{2}>")  # how kit.tokens shows part of a character
+_BYTE = re.compile(
+    r"<0x[0-9A-F]{2}>"
+)  # how kit.engines.tokens shows part of a character
 
 
 def _width(most: str) -> w.Layout:
@@ -136,7 +138,7 @@ class Playground(w.VBox):
             seed=None if seed is None or seed < 0 else int(seed),
         )
 
-    def _conversation(self) -> str | list[dict[str, str]]:
+    def checked_conversation(self) -> str | list[dict[str, str]]:
         """Return what is sent: the box's text, or the task's examples and template."""
         if self.task is None:
             return self.prompt.value
@@ -162,7 +164,7 @@ class Playground(w.VBox):
             # Notes such as "quota nearly used up" go to stderr: show them here.
             with redirect_stderr(_Sink(notes.append)):
                 self.reply = self.model.chat(
-                    self._conversation(), stream=show_stream, **self.settings()
+                    self.checked_conversation(), stream=show_stream, **self.settings()
                 )
         except KitError as err:
             self.output.value = _block(str(err), _ERROR_STYLE)
@@ -275,7 +277,7 @@ class NextTokenExplorer(w.VBox):
             row.layout.display = None if i < len(pieces) else "none"
             if i < len(pieces):
                 button, piece = self.buttons[i], pieces[i]
-                button.description = _visible(piece) or "∅"
+                button.description = visible(piece) or "∅"
                 # Part of a character (Hangul is often split into bytes): no text
                 # to append until more tokens finish it.
                 button.disabled = _is_fragment(piece)

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 import kit
-from kit import bundled, quota
+from kit import quota
+from kit.models import bundled
 
 TINY = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
             num_attention_heads=2, num_key_value_heads=1, head_dim=16,

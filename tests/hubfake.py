@@ -11,8 +11,8 @@ from pathlib import Path
 from tornado.netutil import bind_sockets
 
 from kit.model import Model
-from kit.service import Service, http_server, make_app, run_until, service_of
-from kit.service_config import ServiceConfig
+from kit.service.config import ServiceConfig
+from kit.service.server import Service, http_server, make_app, run_until, service_of
 
 SCOPE = "access:services!service=baeum"
 

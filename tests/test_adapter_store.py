@@ -9,8 +9,8 @@ import torch
 
 import kit
 from kit import quota
-from kit.adapter_store import AdapterStore, owner_folder
 from kit.errors import NotAllowed, NotFound, SettingError
+from kit.service.adapter_store import AdapterStore, owner_folder
 
 ROWS = [
     {"text": f"{word} story number {i}", "label": label}
@@ -169,7 +169,7 @@ def test_a_failed_copy_leaves_nothing_behind(store, adapters, monkeypatch):
         (target / "adapter_config.json").write_text("{half")
         raise OSError("disk full")
 
-    monkeypatch.setattr("kit.adapter_store.shutil.copytree", broken_copy)
+    monkeypatch.setattr("kit.service.adapter_store.shutil.copytree", broken_copy)
     with pytest.raises(OSError):
         store.copy("kim", "kim/genres", "genres-v1")
     assert visible_files(store.root) == before

@@ -8,14 +8,14 @@ import pytest
 
 import kit
 from kit import quota
-from kit.batching import Batcher, TooBusy
+from kit.checks import generation_settings
 from kit.errors import QuotaExceeded, ServiceUnavailable, SettingError
-from kit.ledger import Ledger
-from kit.model import _checked
-from kit.policy import Policy
+from kit.ledger.policy import Policy
+from kit.ledger.store import Ledger
+from kit.service.batching import Batcher, TooBusy
 
-GREEDY = _checked(6, 0.0, 1.0, 0, None)
-SAMPLED = _checked(6, 1.0, 0.9, 50, 7)
+GREEDY = generation_settings(6, 0.0, 1.0, 0, None)
+SAMPLED = generation_settings(6, 1.0, 0.9, 50, 7)
 
 
 def ids(model: kit.Model, text: str):
@@ -242,7 +242,7 @@ def test_batched_greedy_text_equals_solo_on_the_real_model(real_model):
         "Name three colours.",
         "Write one sentence about a cat who loves to sleep all day.",
     ]
-    settings = _checked(12, 0.0, 1.0, 0, None)
+    settings = generation_settings(12, 0.0, 1.0, 0, None)
     rows = [ids(real_model, q) for q in questions]
     b = Batcher(real_model)
     try:
@@ -259,7 +259,7 @@ def test_batched_greedy_text_equals_solo_on_the_real_model(real_model):
 def test_stop_cuts_a_long_generation_short_and_fails_it_clearly(real_model):
     batcher = Batcher(real_model, window=0)
     batcher.start()
-    long = _checked(3000, 0.0, 1.0, 0, None)  # minutes of work on a CPU
+    long = generation_settings(3000, 0.0, 1.0, 0, None)  # minutes of work on a CPU
     future = batcher.submit("ann", [ids(real_model, "Tell me a long story.")], long)
     for _ in range(100):  # until the worker has taken the row and is generating
         if batcher.stats()["queued"] == 0:

@@ -6,7 +6,8 @@ import os
 import subprocess
 import sys
 
-from kit import bundled, cli
+from kit import cli
+from kit.models import bundled
 
 
 def run_kit(*args: str, **env: str) -> subprocess.CompletedProcess:

@@ -73,13 +73,13 @@ def test_answer_only_loss_equals_the_full_pass(arch, tmp_path, bundled_folder):
     from peft import LoraConfig, get_peft_model
 
     from kit.adapters import shared_copy
-    from kit.finetune import _answer_loss, _batches, _examples
+    from kit.finetune import _answer_loss, _batches, training_examples
     from kit.prompt import training_prompt
 
     model = kit.load_model(str(make_tiny(arch, tmp_path / arch, bundled_folder)))
     rows = [{"text": "ghost " * n, "label": label}
             for n, label in ((1, "horror"), (9, "romance"), (4, "scifi"))]  # fmt: skip
-    examples = _examples(model, training_prompt(model, ["horror", "romance", "scifi"]),
+    examples = training_examples(model, training_prompt(model, ["horror", "romance", "scifi"]),
                          rows)  # fmt: skip
     torch.manual_seed(0)
     config = LoraConfig(

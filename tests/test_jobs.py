@@ -9,13 +9,13 @@ import pytest
 
 import kit
 from kit import quota
-from kit.adapter_store import AdapterStore
-from kit.batching import Batcher
+from kit.checks import generation_settings
 from kit.errors import NotAllowed, NotFound, QuotaExceeded, SettingError
-from kit.jobs import JobQueue
-from kit.ledger import Ledger
-from kit.model import _checked
-from kit.policy import DEFAULTS, Policy
+from kit.ledger.policy import DEFAULTS, Policy
+from kit.ledger.store import Ledger
+from kit.service.adapter_store import AdapterStore
+from kit.service.batching import Batcher
+from kit.service.jobs import JobQueue
 
 ROWS = [
     {"text": f"{word} story number {i}", "label": label}
@@ -269,7 +269,7 @@ def test_a_seed_means_the_same_while_jobs_and_sampling_run_together(env, tiny_mo
             tiny_model, ROWS, progress=False, **settings
         ).losses
     row = tiny_model._chat_ids([{"role": "user", "content": "tell me a story"}])[0]
-    sampled = _checked(8, 1.0, 1.0, 0, 11)
+    sampled = generation_settings(8, 1.0, 1.0, 0, 11)
     batcher = Batcher(tiny_model)
     batcher.start()
     try:

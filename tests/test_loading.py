@@ -10,8 +10,8 @@ import pytest
 import torch
 
 import kit
-from kit import bundled, catalogue, device
 from kit.errors import KitError, ModelNotAvailable
+from kit.models import bundled, catalogue, device
 from tests.conftest import make_tiny
 
 SAMPLE = "Hello, world! 안녕하세요, 세계! 3.14 ✓"

@@ -77,9 +77,9 @@ def test_korean_costs_more_tokens_than_english(real_model):
 
 def test_chat_messages_and_system_prompt(tiny_model):
     """Is a system prompt put first, and are malformed messages refused clearly?"""
-    from kit.model import _conversation
+    from kit.checks import checked_conversation
 
-    convo = _conversation([{"role": "user", "content": "hi"}], "Be brief.")
+    convo = checked_conversation([{"role": "user", "content": "hi"}], "Be brief.")
     assert convo[0] == {"role": "system", "content": "Be brief."}
     reply = tiny_model.chat(convo, max_new_tokens=2)
     assert isinstance(reply, Reply)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 import kit
 from kit import messages, quota
 from kit.errors import KitError, QuotaExceeded
-from kit.ledger import KINDS, Ledger, events, reservations
+from kit.ledger.store import KINDS, Ledger, events, reservations
 from kit.quota import Quota, load_policy
 
 UNLIMITED = {k: None for k in KINDS}
@@ -274,7 +274,7 @@ kit.__path__ = [KIT_DIR]
 sys.modules.setdefault("kit", kit)
 
 from kit.errors import QuotaExceeded
-from kit.ledger import Ledger
+from kit.ledger.store import Ledger
 
 
 def reserve_many(url, times):

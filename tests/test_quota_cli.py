@@ -6,8 +6,9 @@ import argparse
 
 import pytest
 
-from kit import messages, quota, quota_cli
-from kit.policy import tomllib
+from kit import messages, quota
+from kit.cli import quota as quota_cli
+from kit.ledger.policy import tomllib
 from kit.quota import text_width
 
 

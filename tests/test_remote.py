@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 import kit
-from kit import messages, remote_http
+from kit import messages
 from kit.adapters import MANIFEST, read_manifest
 from kit.errors import (
     KitError,
@@ -21,7 +21,8 @@ from kit.errors import (
     ServiceUnavailable,
     SettingError,
 )
-from kit.remote import RemoteModel
+from kit.hub import http as remote_http
+from kit.hub.client import RemoteModel
 from tests.hubfake import running_service, student, teacher
 
 BASE = "http://baeum.test/services/baeum/"
@@ -301,7 +302,7 @@ def test_requests_carry_the_settings_and_the_adapter(monkeypatch):
 
 def test_adapter_names_and_paths(monkeypatch, capsys):
     """A bare name is yours, owner/name is shared, a folder path keeps its last part."""
-    from kit.remote_adapters import adapter_id, adapter_name
+    from kit.hub.adapters import adapter_id, adapter_name
 
     fake_service(monkeypatch, lambda r: httpx.Response(200, json={"student": "kim"}))
     model = kit.load_model()
@@ -344,7 +345,7 @@ def _job_service(monkeypatch, states: list[dict]) -> None:
         return httpx.Response(200, json={"job": {"id": "j1", **next(polls)}})
 
     fake_service(monkeypatch, answer)
-    monkeypatch.setattr("kit.remote_finetune.POLL_SECONDS", 0)
+    monkeypatch.setattr("kit.hub.finetune.POLL_SECONDS", 0)
 
 
 ROW_FIELDS = {"row": 3, "tokens": 400, "limit": 384}
@@ -372,7 +373,7 @@ def test_a_job_that_ends_badly_says_why(monkeypatch, last, key, kind):
 
 def test_losing_the_service_while_waiting_names_the_job(monkeypatch):
     """A dead service mid-wait: ServiceUnavailable that says how to find the job."""
-    monkeypatch.setattr("kit.remote_finetune.POLL_SECONDS", 0)
+    monkeypatch.setattr("kit.hub.finetune.POLL_SECONDS", 0)
 
     def gone(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("api/finetune"):
@@ -382,7 +383,7 @@ def test_losing_the_service_while_waiting_names_the_job(monkeypatch):
     fake_service(monkeypatch, gone)
     with pytest.raises(ServiceUnavailable) as caught:
         kit.finetune(kit.load_model(), ROWS, steps=2, progress=False)
-    assert "kit.remote.wait_for_job('j1')" in str(caught.value)
+    assert "kit.hub.client.wait_for_job('j1')" in str(caught.value)
 
 
 # --- against a real service (tests/hubfake.py) ------------------------------------
@@ -406,7 +407,7 @@ def hub(tiny_hub, monkeypatch, fresh_quota):
         monkeypatch.setenv("JUPYTERHUB_API_TOKEN", token)
         return tiny_hub
 
-    monkeypatch.setattr("kit.remote_finetune.POLL_SECONDS", 0.05)
+    monkeypatch.setattr("kit.hub.finetune.POLL_SECONDS", 0.05)
     return become
 
 
@@ -479,7 +480,7 @@ def test_quota_show_and_remaining_come_from_the_service(hub, capsys):
 
 def test_teacher_limits_reach_the_student_as_quota_exceeded(hub, capsys):
     """kit quota set (teacher, via the service) → the student gets a 429 in ko and en."""
-    from kit import quota_cli
+    from kit.cli import quota as quota_cli
 
     def cli(*argv: str) -> int:
         return quota_cli.main(list(argv))
@@ -540,7 +541,7 @@ def test_finetune_on_the_service_gives_an_adapter_like_local(hub, tiny_model, tm
     assert adapter.manifest["scores"]["stories"] == report.score
     folder = adapter.save(tmp_path / "adapters" / "my-genres")
     assert folder == tmp_path / "adapters" / "my-genres"
-    assert "kim/my-genres" in [each["id"] for each in kit.remote.adapters()]
+    assert "kim/my-genres" in [each["id"] for each in kit.hub.client.adapters()]
     again = kit.load_model(adapter="my-genres")
     assert again.manifest["scores"] == {"stories": report.score}
     assert again.adapter_id == "kim/my-genres" and again.losses == adapter.losses
@@ -577,8 +578,8 @@ def test_stopping_the_cell_leaves_the_job_running(hub):
                      on_step=interrupt)  # fmt: skip
     assert caught.value.key == "remote_job_detached"
     job = caught.value.fields["job"]
-    assert f"kit.remote.wait_for_job('{job}')" in str(caught.value)
-    adapter = kit.remote.wait_for_job(job, progress=False)
+    assert f"kit.hub.client.wait_for_job('{job}')" in str(caught.value)
+    adapter = kit.hub.client.wait_for_job(job, progress=False)
     assert adapter.adapter_id == f"kim/ft-{job}" and len(adapter.losses) == 2
 
 

