@@ -29,7 +29,7 @@ lab: install
 
 test: install lint
 	scripts/install-browser.sh  # Debian chromium + CJK fonts for the browser tests
-	$(BIN)/pytest -n $(JOBS) --dist loadfile tests lessons assignments/source --nbval-lax --nbval-current-env
+	$(BIN)/pytest -n $(JOBS) --dist loadfile tests lessons assignments/source --nbval-lax --nbval-current-env --durations=30
 
 lint: install
 	$(BIN)/ruff check .
