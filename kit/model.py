@@ -7,12 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 
 import torch
-from transformers import (
-    GenerationConfig,
-    StoppingCriteria,
-    StoppingCriteriaList,
-    TextStreamer,
-)
+from transformers import TextStreamer
 
 from kit import messages, quota
 from kit.checks import (
@@ -21,23 +16,28 @@ from kit.checks import (
     checked_conversation,
     generation_settings,
 )
+from kit.engines.base import Engine, Sampling
 from kit.engines.tokens import piece_texts
+from kit.engines.torch_engine import TorchEngine
 from kit.errors import KitError, SettingError
 from kit.notebook import in_notebook
 from kit.results import Reply, TokenProbs, Tokens
-from kit.rng import seeded
 
 
 class Model:
     """A language model ready for a notebook: one API for every backend."""
 
-    def __init__(self, hf_model, tokenizer, *, name: str) -> None:
+    def __init__(
+        self, hf_model, tokenizer, *, name: str, engine: Engine | None = None
+    ) -> None:
         self.hf = hf_model
         self.tokenizer = tokenizer
         self.name = name
         self._fingerprint: str | None = None
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
+        # What runs generation; the transformers model stays for logits and training.
+        self.engine = engine or TorchEngine(hf_model, tokenizer.pad_token_id)
 
     @property
     def device(self) -> torch.device:
@@ -134,9 +134,7 @@ class Model:
         asked = self._first_token_ids(tokens) if tokens is not None else None
         ids = self.tokenizer(text, return_tensors="pt").input_ids
         self._check_length(ids.shape[1], 0)
-        with torch.inference_mode():
-            logits = self.hf(input_ids=ids.to(self.device)).logits[0, -1]
-        probs = torch.softmax(logits.float(), dim=-1)
+        probs = torch.softmax(self.engine.next_token_logits(ids[0].tolist()), dim=-1)
         if asked is not None:  # the candidates the student named, in their order
             values, top_ids = probs[asked], asked
         else:
@@ -230,25 +228,19 @@ class Model:
         if left is not None and 1 <= left < max_new * len(rows):
             print(messages.t("quota_clamped", left=int(left)), file=sys.stderr)
             max_new = max(1, int(left) // len(rows))
-        config = self._generation_config(**{**settings, "max_new_tokens": max_new})
+        sampling = Sampling(**{**settings, "max_new_tokens": max_new})
         streamer = (
             _streamer(self.tokenizer, stream) if stream and len(rows) == 1 else None
         )
-        ids, mask = _left_pad(rows, self.tokenizer.pad_token_id)
         on_gpu = self.device.type == "cuda"
         budget = {"generations": len(rows), "tokens": max_new * len(rows)}
         with account.charge(on_gpu=on_gpu, **budget) as charge:
             started = time.perf_counter()
-            with torch.inference_mode(), seeded(settings["seed"], self.device):
-                out = self.hf.generate(
-                    input_ids=ids.to(self.device),
-                    attention_mask=mask.to(self.device),
-                    generation_config=config,
-                    streamer=streamer,
-                    stopping_criteria=_stopping(abort),
-                )
+            answers = self.engine.generate(
+                [row.tolist() for row in rows], sampling, self._stop_ids(),
+                streamer=streamer, abort=abort,
+            )  # fmt: skip
             seconds = time.perf_counter() - started
-            answers = [_until_eos(row, config.eos_token_id) for row in out[:, longest:]]
             made = sum(len(a) for a in answers)
             charge.used(generations=len(rows), tokens=made)
         return [
@@ -289,57 +281,10 @@ class Model:
             for reply in self._generate_batch(rows, settings, stream=False)
         ]
 
-    def _generation_config(self, max_new_tokens, temperature, top_p, top_k, **_):
-        base = self.hf.generation_config
-        sampling = temperature > 0
-        settings = dict(
-            max_new_tokens=max_new_tokens,
-            do_sample=sampling,
-            eos_token_id=base.eos_token_id or self.tokenizer.eos_token_id,
-            pad_token_id=self.tokenizer.pad_token_id,
-            bos_token_id=base.bos_token_id,
-        )
-        if sampling:
-            settings.update(temperature=temperature, top_p=top_p, top_k=top_k)
-        else:  # greedy: no sampling knobs, so transformers raises no warnings
-            settings.update(temperature=None, top_p=None, top_k=None)
-        return GenerationConfig(**settings)
-
-
-def _stopping(abort) -> StoppingCriteriaList | None:
-    """Return criteria that end generation once `abort` is set (None: never)."""
-    if abort is None:
-        return None
-
-    class _Aborted(StoppingCriteria):
-        def __call__(self, input_ids, scores, **kwargs) -> torch.Tensor:
-            return torch.full((input_ids.shape[0],), abort.is_set(), dtype=torch.bool)
-
-    return StoppingCriteriaList([_Aborted()])
-
-
-def _left_pad(
-    rows: list[torch.Tensor], pad_id: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stack prompts of different lengths, padded on the left as generation needs."""
-    longest = max(int(row.shape[0]) for row in rows)
-    ids = torch.full((len(rows), longest), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), longest), dtype=torch.long)
-    for i, row in enumerate(rows):
-        ids[i, longest - row.shape[0] :] = row
-        mask[i, longest - row.shape[0] :] = 1
-    return ids, mask
-
-
-def _until_eos(new: torch.Tensor, eos: int | list[int] | None) -> list[int]:
-    """Return the generated ids up to and including the first end-of-text token."""
-    stops = set(eos if isinstance(eos, list) else [eos]) - {None}
-    answer = []
-    for token in new.tolist():
-        answer.append(token)
-        if token in stops:
-            break
-    return answer
+    def _stop_ids(self) -> set[int]:
+        """Return the token ids that end an answer (the model's end-of-text ids)."""
+        eos = self.hf.generation_config.eos_token_id or self.tokenizer.eos_token_id
+        return set(eos if isinstance(eos, list) else [eos]) - {None}
 
 
 class _CallbackStreamer(TextStreamer):
