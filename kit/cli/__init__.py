@@ -25,7 +25,9 @@ def _prepare(args: argparse.Namespace) -> int:
     from kit.models.device import DTYPES
 
     dtypes = tuple(DTYPES[d] for d in args.dtype) if args.dtype else (torch.float32,)
-    folder = bundled.prepare(Path(args.cache_dir) if args.cache_dir else None, dtypes)
+    root = Path(args.cache_dir) if args.cache_dir else None
+    folder = bundled.prepare(root, dtypes)
+    bundled.fast_gguf(root)  # the copy llama.cpp decodes, made now rather than in class
     print(messages.t("prepared_at", path=folder))
     return 0
 

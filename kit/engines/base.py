@@ -31,6 +31,8 @@ class Engine(ABC):
 
     #: Short name shown to people ("transformers", "llama.cpp").
     label: str = "?"
+    #: The most tokens (prompt + answer) the engine holds, if tighter than the model's.
+    context: int | None = None
 
     @abstractmethod
     def generate(
@@ -51,6 +53,10 @@ class Engine(ABC):
     @abstractmethod
     def next_token_logits(self, ids: Sequence[int]) -> torch.Tensor:
         """Return the float32 logits of the token that would follow `ids`."""
+
+    @abstractmethod
+    def with_lora(self, peft_model) -> Engine:
+        """Return an engine that runs `peft_model`: these base weights plus its LoRA."""
 
 
 def until_stop(new: Sequence[int], stops: Collection[int]) -> list[int]:

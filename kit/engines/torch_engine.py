@@ -50,6 +50,10 @@ class TorchEngine(Engine):
         with torch.inference_mode():
             return self.hf(input_ids=tensor).logits[0, -1].float().cpu()
 
+    def with_lora(self, peft_model) -> TorchEngine:
+        """Return an engine over the peft model (it shares these base weights)."""
+        return TorchEngine(peft_model, self.pad_id)
+
     def _config(self, sampling: Sampling, stops: Collection[int]) -> GenerationConfig:
         settings = dict(
             max_new_tokens=sampling.max_new_tokens,

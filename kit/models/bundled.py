@@ -25,6 +25,7 @@ GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 GGUF_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 FOLDER_NAME = f"smollm2-135m-instruct-{GGUF_SHA256[:12]}"
 MANIFEST = "kit-manifest.json"
+FAST_GGUF = "model.f16.gguf"  # what llama.cpp decodes (kit/models/gguf_f16.py: why)
 
 
 def gguf_path() -> Path:
@@ -86,6 +87,22 @@ def prepare(root: Path | None = None, dtypes: tuple[torch.dtype, ...] = ()) -> P
             if not weights_file(folder, dtype).is_file():
                 _add_dtype(folder, dtype)
     return folder
+
+
+def fast_gguf(root: Path | None = None) -> Path | None:
+    """Return the float16 GGUF that llama.cpp runs, writing it once (None: cannot)."""
+    from kit.models.gguf_f16 import write_f16
+
+    root = root or cache_dir()
+    target = prepared_dir(root) / FAST_GGUF
+    if target.is_file():
+        return target
+    if not is_prepared(target.parent) or not is_writable(target.parent):
+        return None  # a read-only cache without it: transformers generates instead
+    with FileLock(str(root / f"{FOLDER_NAME}.lock")):
+        if not target.is_file():
+            write_f16(gguf_path(), target, label=messages.t("preparing_model"))
+    return target
 
 
 def _convert(folder: Path) -> None:
