@@ -96,7 +96,9 @@ class LlamaCppEngine(Engine):
     ) -> list[list[int]]:
         """Return each row's new ids; rows run one after another (same text as alone)."""
         answers = []
-        with self.lock:
+        # One seed for the whole batch, as transformers does: rows draw in turn from
+        # one stream, so twelve rows of the same prompt give twelve samples.
+        with self.lock, seeded(sampling.seed, torch.device("cpu")):
             self._apply_adapter()
             for row in rows:
                 answers.append(self._one(list(row), sampling, stops, streamer, abort))
@@ -104,38 +106,48 @@ class LlamaCppEngine(Engine):
 
     def next_token_logits(self, ids: Sequence[int]) -> torch.Tensor:
         """Return the float32 logits after `ids` as llama.cpp computes them."""
-        import llama_cpp
-
         with self.lock:
             self._apply_adapter()
             self.llm.reset()
             self.llm.eval(list(ids))
-            pointer = llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
-            logits = np.ctypeslib.as_array(pointer, shape=(self.llm.n_vocab(),))
-            return torch.from_numpy(logits.copy())
+            return self._last_logits()
+
+    def _last_logits(self) -> torch.Tensor:
+        import llama_cpp
+
+        pointer = llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
+        logits = np.ctypeslib.as_array(pointer, shape=(self.llm.n_vocab(),))
+        return torch.from_numpy(logits.copy())
 
     def _one(self, ids, sampling: Sampling, stops, streamer, abort) -> list[int]:
+        """Decode one prompt: llama.cpp's logits, transformers' own sampling steps.
+
+        Picking the token in torch, with transformers' warpers and torch's generator,
+        gives the same text for a seed as the transformers engine (the lessons were
+        measured there), and is as fast as llama.cpp's own sampler loop.
+        """
         if streamer is not None:
             streamer.put(torch.tensor([ids]))  # the prompt: skipped by the streamer
-        if sampling.seed is not None:
-            self.llm.set_seed(int(sampling.seed))
-        else:  # no seed: a fresh draw each time, as transformers does
-            with seeded(None, torch.device("cpu")):
-                self.llm.set_seed(int(torch.randint(0, 2**31 - 1, ()).item()))
-        self.llm.reset()  # never reuse an earlier prompt's cache: same text every run
+        warpers = _warpers(sampling)
         new: list[int] = []
-        tokens = self.llm.generate(
-            ids, temp=max(0.0, sampling.temperature), top_k=sampling.top_k,
-            top_p=sampling.top_p, min_p=0.0, repeat_penalty=1.0, reset=False,
-        )  # fmt: skip
-        for token in tokens:
-            new.append(int(token))
-            if streamer is not None:
-                streamer.put(torch.tensor([int(token)]))
-            if token in stops or len(new) >= sampling.max_new_tokens:
-                break
-            if abort is not None and abort.is_set():
-                break
+        self.llm.reset()  # never reuse an earlier prompt's cache: same text every run
+        self.llm.eval(ids)
+        with torch.inference_mode():
+            while True:
+                scores = self._last_logits()[None]
+                if sampling.greedy:
+                    token = int(scores.argmax(-1))
+                else:
+                    scores = warpers(None, scores)
+                    token = int(torch.multinomial(scores.softmax(-1), 1))
+                new.append(token)
+                if streamer is not None:
+                    streamer.put(torch.tensor([token]))
+                if token in stops or len(new) >= sampling.max_new_tokens:
+                    break
+                if abort is not None and abort.is_set():
+                    break
+                self.llm.eval([token])
         if streamer is not None:
             streamer.end()
         return new
@@ -158,6 +170,27 @@ class LlamaCppEngine(Engine):
             self._adapters[self.adapter] = handle
         adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(handle)
         llama_cpp.llama_set_adapters_lora(ctx, adapters, 1, (ctypes.c_float * 1)(1.0))
+
+
+def _warpers(sampling: Sampling):
+    """Return transformers' sampling warpers, in the order its generate applies them."""
+    from transformers import (
+        LogitsProcessorList,
+        TemperatureLogitsWarper,
+        TopKLogitsWarper,
+        TopPLogitsWarper,
+    )
+
+    warpers = LogitsProcessorList()
+    if sampling.greedy:
+        return warpers
+    if sampling.temperature != 1.0:
+        warpers.append(TemperatureLogitsWarper(sampling.temperature))
+    if sampling.top_k:
+        warpers.append(TopKLogitsWarper(sampling.top_k))
+    if sampling.top_p < 1.0:
+        warpers.append(TopPLogitsWarper(sampling.top_p))
+    return warpers
 
 
 class LlamaLoraEngine(Engine):
