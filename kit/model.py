@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable, Sequence
 
 import torch
-from transformers import TextStreamer
 
 from kit import messages, quota
 from kit.checks import (
@@ -17,6 +16,7 @@ from kit.checks import (
     generation_settings,
 )
 from kit.engines.base import Engine, Sampling
+from kit.engines.streaming import streamer_for
 from kit.engines.tokens import piece_texts
 from kit.engines.torch_engine import TorchEngine
 from kit.errors import KitError, SettingError
@@ -230,7 +230,7 @@ class Model:
             max_new = max(1, int(left) // len(rows))
         sampling = Sampling(**{**settings, "max_new_tokens": max_new})
         streamer = (
-            _streamer(self.tokenizer, stream) if stream and len(rows) == 1 else None
+            streamer_for(self.tokenizer, stream) if stream and len(rows) == 1 else None
         )
         on_gpu = self.device.type == "cuda"
         budget = {"generations": len(rows), "tokens": max_new * len(rows)}
@@ -285,24 +285,6 @@ class Model:
         """Return the token ids that end an answer (the model's end-of-text ids)."""
         eos = self.hf.generation_config.eos_token_id or self.tokenizer.eos_token_id
         return set(eos if isinstance(eos, list) else [eos]) - {None}
-
-
-class _CallbackStreamer(TextStreamer):
-    """Send each finished piece of text to a callback (a widget, a web page)."""
-
-    def __init__(self, tokenizer, callback: Callable[[str], None]) -> None:
-        super().__init__(tokenizer, skip_prompt=True, skip_special_tokens=True)
-        self.callback = callback
-
-    def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
-        if text:
-            self.callback(text)
-
-
-def _streamer(tokenizer, stream) -> TextStreamer:
-    if callable(stream):
-        return _CallbackStreamer(tokenizer, stream)
-    return TextStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
 
 
 __all__ = ["Model", "KitError"]

@@ -10,8 +10,8 @@ import pytest
 KIT = Path(__file__).resolve().parent.parent / "kit"
 MAX_LINES = 300
 # Still to split (issue 13): each may shrink, none may grow, no new module may join.
-OVERSIZE = {"kit.datasets": 372, "kit.ledger.store": 404, "kit.model": 363,
-            "kit.quota": 325, "kit.service.adapter_store": 306, "kit.service.jobs": 347,
+OVERSIZE = {"kit.datasets": 372, "kit.ledger.store": 404, "kit.quota": 325,
+            "kit.service.adapter_store": 306, "kit.service.jobs": 347,
             "kit.widgets": 332}  # fmt: skip
 # Still to break (issue 13): the quota views, and the hub client's adapter import.
 KNOWN_CIRCLES = [["kit.cli.quota", "kit.hub.quota", "kit.quota"],

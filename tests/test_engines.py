@@ -231,3 +231,15 @@ def test_one_seed_gives_a_batch_different_samples(real_model):
     first = batch()
     assert len(set(first)) > 1  # not six copies of one draw
     assert batch() == first
+
+
+def test_kit_doctor_names_the_engine_and_a_misspelt_one(monkeypatch):
+    from kit.cli.doctor import report
+
+    text, _ = report()
+    assert "Engine" in text or "엔진" in text
+    expected = "llama.cpp" if available() else "llama-cpp-python"
+    assert expected in text
+    monkeypatch.setenv("KIT_ENGINE", "turbo")
+    text, problems = report()
+    assert problems >= 1 and "turbo" in text

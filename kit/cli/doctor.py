@@ -13,7 +13,7 @@ from kit.paths import cache_dir, is_writable
 
 PACKAGES = (
     "baeum-kit", "torch", "transformers", "peft", "gguf", "jupyterlab", "nbgrader",
-    "ipywidgets", "gradio", "nbval", "jupyterhub",
+    "ipywidgets", "gradio", "nbval", "jupyterhub", "llama-cpp-python",
 )  # fmt: skip
 REQUIRED = {"baeum-kit", "torch", "transformers", "peft", "gguf"}
 
@@ -66,6 +66,7 @@ def checks() -> list[tuple[str, bool, str]]:
     rows.extend(_quota_rows())
     rows.append((t("doctor_language"), True, messages.language()))
     rows.append((t("doctor_gpu"), True, _gpu_state()))
+    rows.append(_engine_row())
     offline = os.environ.get("HF_HUB_OFFLINE", "1 (set by kit.load_model)")
     rows.append((t("doctor_offline"), True, t("doctor_offline_value", value=offline)))
     others = [n for n in catalogue.ready_names() if n != catalogue.DEFAULT]
@@ -89,6 +90,26 @@ def _quota_rows() -> list[tuple[str, bool, str]]:
     except KitError as error:
         rows.append((t("doctor_quota_file"), False, str(error)))
     return rows
+
+
+def _engine_row() -> tuple[str, bool, str]:
+    """Say what generates: llama.cpp when installed (and asked for), else transformers."""
+    from kit.engines.choice import wanted
+    from kit.engines.llama_engine import available, thread_counts
+
+    t = messages.t
+    try:
+        chosen = wanted()
+    except KitError as error:  # a misspelt KIT_ENGINE: say so here, not in class
+        return t("doctor_engine"), False, str(error)
+    if chosen == "transformers":
+        return t("doctor_engine"), True, t("doctor_engine_exact")
+    if not available():
+        return t("doctor_engine"), chosen == "auto", t("doctor_engine_missing")
+    version = _version("llama-cpp-python")
+    decode, prompt = thread_counts()
+    detail = t("doctor_engine_fast", version=version, decode=decode, prompt=prompt)
+    return t("doctor_engine"), True, detail
 
 
 def _gpu_state() -> str:
