@@ -23,7 +23,7 @@ import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import kit  # noqa: E402
-from kit.engines.llama_engine import thread_counts  # noqa: E402
+from kit.engines.llama_runtime import thread_counts  # noqa: E402
 from kit.models import bundled, packaged  # noqa: E402
 from kit.paths import cache_dir  # noqa: E402
 

@@ -243,3 +243,17 @@ def test_kit_doctor_names_the_engine_and_a_misspelt_one(monkeypatch):
     monkeypatch.setenv("KIT_ENGINE", "turbo")
     text, problems = report()
     assert problems >= 1 and "turbo" in text
+
+
+@needs_llama
+def test_the_context_grows_for_a_long_prompt(real_model):
+    runtime = real_model.engine.runtime
+    text = "The sea is blue and the sky is wide. " * 150  # ~1500 tokens
+    ids = real_model.tokenizer(text).input_ids
+    assert len(ids) > runtime.llm.n_ctx()  # longer than the context it started with
+    fast = torch.softmax(real_model.engine.next_token_logits(ids), -1)
+    assert runtime.llm.n_ctx() >= len(ids)
+    exact = TorchEngine(real_model.hf, 0).next_token_logits(ids).softmax(-1)
+    assert (fast - exact).abs().max() <= PROB_TOLERANCE
+    short = real_model.chat("What is the capital of France?")
+    assert short.startswith("The capital of France is Paris")  # still right after

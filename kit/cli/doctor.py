@@ -95,7 +95,8 @@ def _quota_rows() -> list[tuple[str, bool, str]]:
 def _engine_row() -> tuple[str, bool, str]:
     """Say what generates: llama.cpp when installed (and asked for), else transformers."""
     from kit.engines.choice import wanted
-    from kit.engines.llama_engine import available, thread_counts
+    from kit.engines.llama_engine import available
+    from kit.engines.llama_runtime import thread_counts
 
     t = messages.t
     try:

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
 import threading
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from kit.engines.base import Engine, Sampling
 from kit.engines.gguf_lora import NotConvertible, digest, lora_layers, write_adapter
+from kit.engines.llama_runtime import Runtime
 from kit.engines.torch_engine import TorchEngine
 from kit.paths import cache_dir, is_writable
 from kit.rng import seeded
 
-# The models' own contexts are far longer than lessons need, and the KV cache costs
-# memory in every kernel (4096 tokens: ~95 MB for SmolLM2-135M, ~50 MB for Qwen2.5-0.5B).
-MAX_CONTEXT = 4096
+# The longest context the engine grows to (kit/engines/llama_runtime.py starts small).
+MAX_CONTEXT = 8192
 
 
 def available() -> bool:
@@ -27,19 +25,6 @@ def available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("llama_cpp") is not None
-
-
-def thread_counts() -> tuple[int, int]:
-    """Return (decode threads, prompt threads): KIT_THREADS, else all cores but one.
-
-    Decoding on every core collapses when another process wants one (measured: 2
-    threads on 2 busy cores ran 5x slower than 1); reading the prompt does not.
-    """
-    cores = os.cpu_count() or 1
-    wanted = os.environ.get("KIT_THREADS", "")
-    if wanted.isdigit() and int(wanted) > 0:
-        return int(wanted), int(wanted)
-    return max(1, cores - 1), cores
 
 
 def adapter_folder() -> Path:
@@ -60,18 +45,10 @@ class LlamaCppEngine(Engine):
     def __init__(
         self, gguf: str | os.PathLike, *, pad_id: int, context: int = MAX_CONTEXT
     ) -> None:
-        import llama_cpp
-
-        decode_threads, prompt_threads = thread_counts()
         self.path = Path(gguf)
-        self.llm = llama_cpp.Llama(
-            model_path=str(self.path), n_ctx=context, n_threads=decode_threads,
-            n_threads_batch=prompt_threads, verbose=False,
-        )  # fmt: skip
-        self.context = int(self.llm.n_ctx())
+        self.runtime = Runtime(self.path, context)  # shared with the adapter views
+        self.context = context
         self.pad_id = pad_id  # for the transformers fallback of unusual adapters
-        self.lock = threading.Lock()  # one llama.cpp context: one request at a time
-        self._adapters: dict[str, object] = {}  # GGUF adapter path -> llama.cpp handle
         self.adapter: str | None = None  # the adapter this view applies (None: base)
 
     def with_adapter(self, gguf_adapter: str | os.PathLike) -> LlamaCppEngine:
@@ -98,26 +75,22 @@ class LlamaCppEngine(Engine):
         answers = []
         # One seed for the whole batch, as transformers does: rows draw in turn from
         # one stream, so twelve rows of the same prompt give twelve samples.
-        with self.lock, seeded(sampling.seed, torch.device("cpu")):
-            self._apply_adapter()
+        runtime = self.runtime
+        with runtime.lock, seeded(sampling.seed, torch.device("cpu")):
+            runtime.fit(max(len(row) for row in rows) + sampling.max_new_tokens)
+            runtime.use_adapter(self.adapter)
             for row in rows:
                 answers.append(self._one(list(row), sampling, stops, streamer, abort))
         return answers
 
     def next_token_logits(self, ids: Sequence[int]) -> torch.Tensor:
         """Return the float32 logits after `ids` as llama.cpp computes them."""
-        with self.lock:
-            self._apply_adapter()
-            self.llm.reset()
-            self.llm.eval(list(ids))
-            return self._last_logits()
-
-    def _last_logits(self) -> torch.Tensor:
-        import llama_cpp
-
-        pointer = llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
-        logits = np.ctypeslib.as_array(pointer, shape=(self.llm.n_vocab(),))
-        return torch.from_numpy(logits.copy())
+        runtime = self.runtime
+        with runtime.lock:
+            runtime.fit(len(ids) + 1)
+            runtime.use_adapter(self.adapter)
+            runtime.start(list(ids))
+            return runtime.last_logits()
 
     def _one(self, ids, sampling: Sampling, stops, streamer, abort) -> list[int]:
         """Decode one prompt: llama.cpp's logits, transformers' own sampling steps.
@@ -130,11 +103,11 @@ class LlamaCppEngine(Engine):
             streamer.put(torch.tensor([ids]))  # the prompt: skipped by the streamer
         warpers = _warpers(sampling)
         new: list[int] = []
-        self.llm.reset()  # never reuse an earlier prompt's cache: same text every run
-        self.llm.eval(ids)
+        runtime = self.runtime
+        runtime.start(ids)
         with torch.inference_mode():
             while True:
-                scores = self._last_logits()[None]
+                scores = runtime.last_logits()[None]
                 if sampling.greedy:
                     token = int(scores.argmax(-1))
                 else:
@@ -147,29 +120,10 @@ class LlamaCppEngine(Engine):
                     break
                 if abort is not None and abort.is_set():
                     break
-                self.llm.eval([token])
+                runtime.step(token)
         if streamer is not None:
             streamer.end()
         return new
-
-    def _apply_adapter(self) -> None:
-        """Set this view's adapter on the shared context (or none for the base)."""
-        import llama_cpp
-
-        ctx = self.llm.ctx
-        if self.adapter is None:
-            llama_cpp.llama_set_adapters_lora(ctx, None, 0, None)
-            return
-        handle = self._adapters.get(self.adapter)
-        if handle is None:
-            handle = llama_cpp.llama_adapter_lora_init(
-                self.llm.model, self.adapter.encode()
-            )
-            if not handle:
-                raise RuntimeError(f"llama.cpp could not load {self.adapter}")
-            self._adapters[self.adapter] = handle
-        adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(handle)
-        llama_cpp.llama_set_adapters_lora(ctx, adapters, 1, (ctypes.c_float * 1)(1.0))
 
 
 def _warpers(sampling: Sampling):
