@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -13,6 +16,11 @@ def fsync_tree(folder: Path) -> None:
     for file in folder.iterdir():
         with open(file, "rb") as handle:
             os.fsync(handle.fileno())
+    fsync_dir(folder)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries, so a rename in it survives a power cut."""
     descriptor = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(descriptor)
@@ -31,3 +39,23 @@ def swap_in(fresh: Path, target: Path) -> None:
     os.replace(link, target)  # atomic: readers see the old adapter or the new one
     if previous and previous != fresh and previous.parent == target.parent:
         shutil.rmtree(previous, ignore_errors=True)
+
+
+@contextmanager
+def written_whole(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; once written it becomes `target`.
+
+    A crash or an error leaves no half-written `target` (and no temporary file).
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    try:
+        yield Path(partial)
+        os.chmod(partial, 0o644)  # a shared cache: other users' kernels read it too
+        with open(partial, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(partial, target)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from kit.files import written_whole
 
 # Hugging Face projection names -> llama.cpp tensor names (llama and qwen2 families).
 GGUF_NAMES = {
@@ -78,39 +78,39 @@ def write_adapter(peft_model, config, target: Path) -> Path:
     layers = lora_layers(peft_model)
     if not layers:
         raise NotConvertible("no LoRA layers")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
-    writer = gguf.GGUFWriter(partial, arch)
-    writer.add_string("general.type", "adapter")
-    writer.add_string("adapter.type", "lora")
-    # llama.cpp scales by alpha / rank; peft's scale already is alpha / rank (or rsLoRA).
     rank = int(layers[0][1].shape[0])
     scales = {round(scale, 6) for *_, scale in layers}
     if len(scales) != 1:
         raise NotConvertible("layers with different LoRA scales")
-    writer.add_float32("adapter.lora.alpha", scales.pop() * rank)
-    try:
-        for name, a, b, _ in layers:
-            match = LAYER.search(name)
-            suffix = GGUF_NAMES.get(match[2]) if match else None
-            if suffix is None or a.shape[0] != rank:
-                raise NotConvertible(name)
-            base = f"blk.{match[1]}.{suffix}.weight"
-            lora_b = b.detach().float().cpu().numpy()
-            if arch in PERMUTED and suffix in ("attn_q", "attn_k"):
-                heads = config.num_attention_heads
-                if suffix == "attn_k":
-                    heads = getattr(config, "num_key_value_heads", heads) or heads
-                lora_b = _permute(lora_b, heads)
-            writer.add_tensor(f"{base}.lora_a", a.detach().float().cpu().numpy())
-            writer.add_tensor(f"{base}.lora_b", np.ascontiguousarray(lora_b))
+    tensors = [_gguf_tensors(name, a, b, rank, config) for name, a, b, _ in layers]
+    with written_whole(target) as partial:
+        writer = gguf.GGUFWriter(str(partial), arch)
+        writer.add_string("general.type", "adapter")
+        writer.add_string("adapter.type", "lora")
+        # llama.cpp scales by alpha / rank; peft's scale is alpha / rank (or rsLoRA's).
+        writer.add_float32("adapter.lora.alpha", scales.pop() * rank)
+        for pair in tensors:
+            for name, array in pair:
+                writer.add_tensor(name, array)
         writer.write_header_to_file()
         writer.write_kv_data_to_file()
         writer.write_tensors_to_file()
         writer.close()
-        os.replace(partial, target)
-    finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
     return target
+
+
+def _gguf_tensors(name: str, a, b, rank: int, config) -> list[tuple[str, np.ndarray]]:
+    """Return the llama.cpp names and arrays of one layer's A and B."""
+    match = LAYER.search(name)
+    suffix = GGUF_NAMES.get(match[2]) if match else None
+    if suffix is None or a.shape[0] != rank:
+        raise NotConvertible(name)
+    base = f"blk.{match[1]}.{suffix}.weight"
+    lora_b = b.detach().float().cpu().numpy()
+    if config.model_type in PERMUTED and suffix in ("attn_q", "attn_k"):
+        heads = config.num_attention_heads
+        if suffix == "attn_k":
+            heads = getattr(config, "num_key_value_heads", heads) or heads
+        lora_b = _permute(lora_b, heads)
+    return [(f"{base}.lora_a", a.detach().float().cpu().numpy()),
+            (f"{base}.lora_b", np.ascontiguousarray(lora_b))]  # fmt: skip

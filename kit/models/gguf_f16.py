@@ -9,12 +9,12 @@ same values stored as float16 they are within 0.001 and decode at the same speed
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
+
+from kit.files import written_whole
 
 FILE_TYPE_F16 = 1  # llama.cpp's LLAMA_FTYPE_MOSTLY_F16
 
@@ -25,11 +25,8 @@ def write_f16(source: Path, target: Path, *, label: str = "float16") -> Path:
 
     reader = gguf.GGUFReader(str(source))
     arch = _value(reader.fields["general.architecture"])
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
-    try:
-        writer = gguf.GGUFWriter(partial, arch)
+    with written_whole(target) as partial:
+        writer = gguf.GGUFWriter(str(partial), arch)
         for name, field in reader.fields.items():
             if name.startswith("GGUF.") or name == "general.architecture":
                 continue  # the writer adds these itself
@@ -52,10 +49,6 @@ def write_f16(source: Path, target: Path, *, label: str = "float16") -> Path:
         writer.write_kv_data_to_file()
         writer.write_tensors_to_file()
         writer.close()
-        os.replace(partial, target)
-    finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
     return target
 
 

