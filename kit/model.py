@@ -20,6 +20,7 @@ from kit.engines.streaming import streamer_for
 from kit.engines.tokens import piece_texts
 from kit.engines.torch_engine import TorchEngine
 from kit.errors import KitError, SettingError
+from kit.korean_hint import hint_if_korean
 from kit.notebook import in_notebook
 from kit.results import Reply, TokenProbs, Tokens
 
@@ -101,6 +102,7 @@ class Model:
     ) -> Reply:
         """Answer a message or a conversation; temperature=0 is greedy and repeatable."""
         conversation = checked_conversation(messages_or_text, system)
+        hint_if_korean(self.name, conversation)
         ids = self._chat_ids(conversation)
         reply = self._generate_ids(
             ids, max_new_tokens, temperature, top_p, top_k, seed, stream

