@@ -66,12 +66,16 @@ def training_examples(model: Model, prompt: Prompt, rows: list[dict]) -> list[di
         convo = prompt.messages(row)
         answer = prompt._fill(prompt.answer, row)
         asked = model._chat_ids(convo)[0].tolist()
-        full = model.tokenizer.apply_chat_template(
-            convo + [{"role": "assistant", "content": answer}], tokenize=True,
-            return_dict=True,
-        )["input_ids"]  # fmt: skip
-        # Drop the template's trailing newline after the end-of-turn token, if any.
         eos = model.tokenizer.convert_tokens_to_ids(model.tokenizer.eos_token)
+        if getattr(model.tokenizer, "chat_template", None):
+            full = model.tokenizer.apply_chat_template(
+                convo + [{"role": "assistant", "content": answer}], tokenize=True,
+                return_dict=True,
+            )["input_ids"]  # fmt: skip
+        else:  # a base model: the plain transcript Model.chat writes, then the answer
+            said = model.tokenizer(" " + answer, add_special_tokens=False).input_ids
+            full = asked + said + [eos]
+        # Drop the template's trailing newline after the end-of-turn token, if any.
         if eos in full[len(asked) :]:
             full = full[: len(asked) + full[len(asked) :].index(eos) + 1]
         if len(full) > MAX_TOKENS:

@@ -290,3 +290,14 @@ def test_a_killed_save_leaves_the_previous_adapter(tiny_folder, tmp_path):
     assert visible - {"q.sqlite", "q.sqlite-wal", "q.sqlite-shm", "saving"} == {
         "adapter"
     }
+
+
+def test_a_base_model_without_a_chat_template_fine_tunes_and_chats(tiny_folder):
+    """A teacher's base-model folder (no chat template) trains and answers, no trace."""
+    model = kit.load_model(str(tiny_folder))
+    model.tokenizer.chat_template = None
+    data = kit.datasets.load("movie_genres").sample(8)
+    adapter = kit.finetune(model, data, steps=2, progress=False, plot=False)
+    assert len(adapter.losses) == 2 and all(loss == loss for loss in adapter.losses)
+    assert isinstance(adapter.chat("A ghost in the attic.", max_new_tokens=3), str)
+    assert model.chat_text("Hi").endswith("Assistant:")  # the plain transcript
