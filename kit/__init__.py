@@ -8,6 +8,7 @@ from kit.app import app
 from kit.errors import KitError, QuotaExceeded, SettingError
 from kit.evaluate import compare, evaluate
 from kit.finetune import finetune
+from kit.korean_hint import hangul_share
 from kit.loading import load_model, models
 from kit.messages import language, set_language
 from kit.model import Model
@@ -17,7 +18,6 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "datasets",
-    "remote",
     "widgets",
 }  # imported on first use: ipywidgets is not needed to chat
 
@@ -41,11 +41,11 @@ __all__ = [
     "datasets",
     "evaluate",
     "finetune",
+    "hangul_share",
     "language",
     "load_model",
     "models",
     "quota",
-    "remote",
     "set_language",
     "widgets",
 ]

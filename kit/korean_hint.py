@@ -6,14 +6,14 @@ import sys
 from collections.abc import Sequence
 
 from kit import messages
-from kit.models.catalogue import CATALOGUE
+from kit.models.catalogue import CATALOGUE, KOREAN_DEFAULT
 
-KOREAN_MODEL = "qwen2.5-coder-0.5b"  # ships with the kit (docs/models.md)
 _hinted: set[str] = set()  # once per model and process: a hint, not a nag
 
 
-def hangul_share(text: str) -> float:
-    """Return the share of the letters in `text` that are Hangul syllables."""
+def hangul_share(text: str | Sequence[str]) -> float:
+    """Return the share of the letters in `text` (or texts) that are Hangul syllables."""
+    text = text if isinstance(text, str) else " ".join(text)
     letters = [ch for ch in text if ch.isalpha()]
     return sum("가" <= ch <= "힣" for ch in letters) / len(letters) if letters else 0.0
 
@@ -27,4 +27,4 @@ def hint_if_korean(model_name: str, conversation: Sequence[dict[str, str]]) -> N
     if hangul_share(text) >= 0.5:
         _hinted.add(model_name)
         print(messages.t("korean_model_hint", "ko", model=model_name,
-                         korean=KOREAN_MODEL), file=sys.stderr)  # fmt: skip
+                         korean=KOREAN_DEFAULT), file=sys.stderr)  # fmt: skip

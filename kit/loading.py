@@ -7,6 +7,7 @@ import os
 import torch
 
 from kit.engines.choice import pick_engine, wanted
+from kit.engines.tokens import pad_id
 from kit.errors import KitError
 from kit.hub.http import service_url
 from kit.model import Model
@@ -24,7 +25,10 @@ def load_model(
     dtype: str | torch.dtype | None = None,
     engine: str | None = None,
 ) -> Model:
-    """Load a language model: the bundled one by default, or a name, id or folder.
+    """Load a language model: the lesson language's by default, or a name, id or folder.
+
+    With no name: KIT_MODEL if the teacher set it, else the Korean-capable model when
+    the language is Korean (kit.set_language("ko") or KIT_LANG=ko), else SmolLM2.
 
     `engine` ("auto", "llama.cpp", "transformers"; default KIT_ENGINE, else auto)
     picks what generates: llama.cpp for GGUF weights on the CPU, else transformers.
@@ -57,6 +61,8 @@ def load_local(
         torch.set_num_threads(max(1, int(os.environ["KIT_THREADS"])))
     chosen_device = pick_device(device)
     chosen_dtype = pick_dtype(dtype, chosen_device)
+    if name is None:
+        name = catalogue.default_name()
     key = catalogue.canonical(name)
     gguf = None
     if key == catalogue.DEFAULT:
@@ -71,9 +77,7 @@ def load_local(
         label = key if key in catalogue.CATALOGUE else str(name)
     if chosen_device.type != "cpu":
         hf_model = hf_model.to(chosen_device)
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    runner = pick_engine(hf_model, tokenizer.pad_token_id, gguf=gguf,
+    runner = pick_engine(hf_model, pad_id(tokenizer), gguf=gguf,
                          device=chosen_device, name=engine)  # fmt: skip
     return Model(hf_model, tokenizer, name=label, engine=runner)
 

@@ -17,7 +17,7 @@ from kit.checks import (
 )
 from kit.engines.base import Engine, Sampling
 from kit.engines.streaming import streamer_for
-from kit.engines.tokens import piece_texts
+from kit.engines.tokens import pad_id, piece_texts
 from kit.engines.torch_engine import TorchEngine
 from kit.errors import KitError, SettingError
 from kit.korean_hint import hint_if_korean
@@ -35,10 +35,9 @@ class Model:
         self.tokenizer = tokenizer
         self.name = name
         self._fingerprint: str | None = None
-        if tokenizer.pad_token_id is None:
-            tokenizer.pad_token = tokenizer.eos_token
         # What runs generation; the transformers model stays for logits and training.
-        self.engine = engine or TorchEngine(hf_model, tokenizer.pad_token_id)
+        pad = pad_id(tokenizer)  # batches need one, whichever engine runs them
+        self.engine = engine or TorchEngine(hf_model, pad)
 
     @property
     def device(self) -> torch.device:

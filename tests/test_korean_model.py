@@ -17,26 +17,52 @@ QUESTIONS = ["대한민국의 수도는 어디인가요?", "김치는 어떤 음
              "물이 끓는 온도는 몇 도인가요?"]  # fmt: skip
 
 
-def hangul_share(text: str) -> float:
-    """Return the share of letters in `text` that are Hangul syllables."""
-    letters = [ch for ch in text if ch.isalpha()]
-    return sum("가" <= ch <= "힣" for ch in letters) / max(1, len(letters))
-
-
 @installed
-def test_the_korean_model_answers_in_korean_by_its_friendly_name():
-    model = kit.load_model("qwen2.5-coder-0.5b")
+def test_a_korean_lesson_gets_the_korean_model_and_it_answers_in_korean():
+    kit.set_language("ko")
+    try:
+        model = kit.load_model()  # what every Korean notebook's first cell does
+    finally:
+        kit.set_language(None)
+    assert model.name == "qwen2.5-coder-0.5b"
     assert model.engine.label == "llama.cpp"
     answers = model.chat_batch(QUESTIONS, max_new_tokens=40)
     assert "서울" in answers[0]
     for answer in answers:
-        assert hangul_share(answer) >= 0.8, answer
+        assert kit.hangul_share(answer) >= 0.8, answer
     entry = next(m for m in kit.models() if m["name"] == "qwen2.5-coder-0.5b")
     assert (
         entry["on_this_machine"]
         and entry["korean"]
         and entry["licence"] == "Apache-2.0"
     )
+
+
+@pytest.mark.parametrize(
+    ("env", "lang", "expected"),
+    [({}, "en", "smollm2-135m"), ({}, "ko", "qwen2.5-coder-0.5b"),
+     ({"KIT_MODEL": "qwen2.5-0.5b"}, "ko", "qwen2.5-0.5b"),
+     ({"KIT_MODEL": "  "}, "ko", "qwen2.5-coder-0.5b")],
+)  # fmt: skip
+def test_the_default_model_follows_the_language_unless_the_teacher_chose(
+    env, lang, expected, monkeypatch
+):
+    from kit.models import catalogue
+
+    monkeypatch.delenv("KIT_MODEL", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("KIT_LANG", lang)
+    assert catalogue.default_name() == expected
+    if not env.get("KIT_MODEL", "").strip():  # an explicit language beats KIT_LANG
+        other = "en" if lang == "ko" else "ko"
+        assert catalogue.default_name(other) != expected
+
+
+def test_hangul_share_counts_letters_not_spaces_or_digits():
+    assert kit.hangul_share("서울 2025!") == 1.0
+    assert kit.hangul_share(["서울", "Seoul"]) == pytest.approx(2 / 7)
+    assert kit.hangul_share("") == 0.0
 
 
 def test_a_missing_part_says_which_command_installs_it(tmp_path, monkeypatch):

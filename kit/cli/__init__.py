@@ -26,9 +26,16 @@ def _prepare(args: argparse.Namespace) -> int:
 
     dtypes = tuple(DTYPES[d] for d in args.dtype) if args.dtype else (torch.float32,)
     root = Path(args.cache_dir) if args.cache_dir else None
+    from kit.models import shipped
+    from kit.models.packaged import PACKAGED, in_parts, missing_parts
+
     folder = bundled.prepare(root, dtypes)
     bundled.fast_gguf(root)  # the copy llama.cpp decodes, made now rather than in class
     print(messages.t("prepared_at", path=folder))
+    for name in PACKAGED:  # the Korean model too, so its first lesson does not wait
+        weights = in_parts(name)
+        if weights is not None and not missing_parts(weights):
+            print(messages.t("prepared_at", path=shipped.prepare(weights, root)))
     return 0
 
 
@@ -38,7 +45,8 @@ def _models(args: argparse.Namespace) -> int:
     for row in models():
         here = "✓" if row["on_this_machine"] else "·"
         korean = "ko" if row["korean"] else "  "
-        print(f"{here} {row['name']:<18} {row['size']:>5} {korean}  {row['repo']}")
+        print(f"{here} {row['name']:<18} {row['size']:>5} {korean}  {row['repo']:<40} "
+              f"{row['licence']}")  # fmt: skip
     return 0
 
 

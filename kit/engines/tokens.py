@@ -45,3 +45,10 @@ def piece_texts(tokenizer, ids: list[int]) -> list[str]:
     """Return the readable piece of each token id."""
     raws = tokenizer.convert_ids_to_tokens(list(ids))
     return [piece_text(raw) if raw is not None else "" for raw in raws]
+
+
+def pad_id(tokenizer) -> int:
+    """Return the tokenizer's padding id, borrowing end-of-text where it has none."""
+    if tokenizer.pad_token_id is None:  # batches need one; the mask hides it anyway
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer.pad_token_id

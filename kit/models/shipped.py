@@ -16,8 +16,8 @@ from kit import messages
 from kit.errors import KitError, ModelNotAvailable
 from kit.models.bundled import convert_gguf, is_prepared, load_folder, weights_file
 from kit.models.packaged import (
-    PACKAGED,
     PackagedWeights,
+    in_parts,
     missing_parts,
 )
 from kit.paths import cache_dir, is_writable
@@ -25,8 +25,7 @@ from kit.paths import cache_dir, is_writable
 
 def shipped(name: str) -> PackagedWeights | None:
     """Return the packaged weights a friendly name stands for (None: not one)."""
-    weights = PACKAGED.get(name)
-    return weights if weights is not None and len(weights.parts) > 1 else None
+    return in_parts(name)
 
 
 def prepared_dir(weights: PackagedWeights, root: Path | None = None) -> Path:
