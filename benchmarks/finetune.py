@@ -1,7 +1,8 @@
 """Fine-tuning: base vs LoRA score on each shipped set's held-out part, and speed.
 
 Run: .venv/bin/python benchmarks/finetune.py [--steps 60] [--lang en ko] [--sets ...]
-     [--speed-only]
+     [--model smollm2-135m qwen2.5-coder-0.5b] [--speed-only]
+Several --model names print their rows side by side, on the same splits, in one run.
 Targets: each set reaches >= 90% held-out accuracy within <= 90 s of training on 2
 cores; kit.finetune's steps/s is not below a plain peft + transformers loop's.
 """
@@ -55,17 +56,19 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--lang", nargs="+", default=["en", "ko"])
     parser.add_argument("--sets", nargs="+", default=kit.datasets.available())
+    parser.add_argument("--model", nargs="+", default=["smollm2-135m"],
+                        help="friendly names; each gets its rows on the same splits")  # fmt: skip
     parser.add_argument("--speed-only", action="store_true")
     args = parser.parse_args()
-    model = kit.load_model()
-    print(f"{model} · {torch.get_num_threads()} threads · {args.steps} steps, "
-          "LoRA r=8 on all linear layers, batch 8, held-out 25%\n")  # fmt: skip
+    models = [kit.load_model(name) for name in args.model]
+    print(f"{', '.join(map(str, models))} · {torch.get_num_threads()} threads · "
+          f"{args.steps} steps, LoRA r=8 on all linear layers, batch 8, held-out 25%\n")  # fmt: skip
     if args.speed_only:
         args.lang = []
     # "loss" is the last training loss: near 0 with a low held-out score means the
-    # adapter learnt the training rows by heart without generalising (Korean here).
-    header = (f"{'data set':28} {'base':>6} {'LoRA':>6} {'loss':>6} {'train s':>8} "
-              f"{'target':>8}")  # fmt: skip
+    # adapter learnt the training rows by heart without generalising.
+    header = (f"{'data set':28} {'model':20} {'base':>6} {'LoRA':>6} {'loss':>6} "
+              f"{'train s':>8} {'target':>8}")  # fmt: skip
     print(header)
     first_train = None
     for lang in args.lang:
@@ -73,16 +76,23 @@ def main() -> None:
             data = kit.datasets.load(name, lang=lang)
             train, test = data.split(test=0.25, seed=0)
             first_train = first_train or train
-            base = kit.evaluate(model, test, progress=False)
-            adapter = kit.finetune(model, train, steps=args.steps, progress=False)
-            after = kit.evaluate(adapter, test, progress=False)
-            seconds = adapter.manifest["train_seconds"]
-            ok = "✓" if after.score >= 0.9 and seconds <= 90 else "✗"
-            print(f"{name + ' (' + lang + ')':28} {base.score:6.0%} {after.score:6.0%} "
-                  f"{adapter.losses[-1]:6.3f} {seconds:8.1f} {ok:>8}", flush=True)  # fmt: skip
+            for model in models:
+                row(model, name, lang, train, test, args.steps)
     if first_train is None:  # --speed-only
         first_train = kit.datasets.load(args.sets[0], lang="en").split(0.25, seed=0)[0]
-    speed(model, first_train)
+    speed(models[0], first_train)
+
+
+def row(model: kit.Model, name: str, lang: str, train, test, steps: int) -> None:
+    """Print one model's base and LoRA held-out score on one set, and its train time."""
+    base = kit.evaluate(model, test, progress=False)
+    adapter = kit.finetune(model, train, steps=steps, progress=False)
+    after = kit.evaluate(adapter, test, progress=False)
+    seconds = adapter.manifest["train_seconds"]
+    ok = "✓" if after.score >= 0.9 and seconds <= 90 else "✗"
+    print(f"{name + ' (' + lang + ')':28} {model.name:20} {base.score:6.0%} "
+          f"{after.score:6.0%} {adapter.losses[-1]:6.3f} {seconds:8.1f} {ok:>8}",
+          flush=True)  # fmt: skip
 
 
 def speed(model: kit.Model, train) -> None:

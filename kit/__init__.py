@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "datasets",
+    "remote",
     "widgets",
 }  # imported on first use: ipywidgets is not needed to chat
 
@@ -46,6 +47,7 @@ __all__ = [
     "load_model",
     "models",
     "quota",
+    "remote",
     "set_language",
     "widgets",
 ]

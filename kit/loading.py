@@ -34,7 +34,7 @@ def load_model(
     picks what generates: llama.cpp for GGUF weights on the CPU, else transformers.
     """
     if service_url() is not None:  # hub mode (KIT_SERVICE_URL): the service has it
-        from kit.hub.client import connect
+        from kit.hub.connect import connect
 
         return connect(name, adapter=adapter)
     return load_local(name, adapter=adapter, device=device, dtype=dtype, engine=engine)

@@ -6,15 +6,13 @@ import contextvars
 import os
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from html import escape
 
 from kit import messages
 from kit.hub.http import service_url
+from kit.ledger.amounts import KINDS, check_amounts, utcnow
 from kit.ledger.policy import (  # noqa: F401  (re-exported: kit.quota is the public face)
     DEFAULTS,
     Limits,
@@ -27,25 +25,8 @@ from kit.ledger.policy import (  # noqa: F401  (re-exported: kit.quota is the pu
     parse_policy,
     quota_file,
 )
-from kit.ledger.store import KINDS, Ledger, check_amounts, number, utcnow
-
-
-def text_width(text: str) -> int:
-    """Return how many terminal columns `text` takes (Hangul takes two)."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def text_table(rows: list[list[str]]) -> str:
-    """Return rows as aligned plain-text columns (first column left, others right)."""
-    widths = [max(text_width(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for row in rows:
-        cells = []
-        for i, cell in enumerate(row):
-            pad = " " * (widths[i] - text_width(cell))
-            cells.append(cell + pad if i == 0 else pad + cell)
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
+from kit.ledger.status import Status, limit_text, text_table  # noqa: F401  (public face)
+from kit.ledger.store import Ledger
 
 
 class Charge:
@@ -60,61 +41,6 @@ class Charge:
         """Record the total used so far per kind, e.g. c.used(tokens=57)."""
         check_amounts(amounts)
         self.recorded.update({k: float(v) for k, v in amounts.items()})
-
-
-@dataclass(frozen=True)
-class Status:
-    """A student's quota today: used, limit and left per kind, for show()."""
-
-    student: str
-    day: str
-    reset: str
-    exempt: bool
-    rows: list[tuple[str, float, float | None, float | None]]  # kind, used, limit, left
-    note: str = "quota_honour"  # the footnote's key: who keeps these limits
-
-    def text(self, lang: str | None = None) -> str:
-        """Return the status as a plain-text table in `lang`."""
-        t = messages.t
-        head = [t(f"quota_col_{c}", lang) for c in ("kind", "used", "limit", "left")]
-        body = [
-            [t(f"kind_{k}", lang), number(u), _num(lim, lang), _num(left, lang)]
-            for k, u, lim, left in self.rows
-        ]
-        title = t("quota_status_title", lang, **self._fields())
-        note = t("quota_exempt", lang, student=self.student) if self.exempt else ""
-        lines = [title, text_table([head, *body]), note, t(self.note, lang)]
-        return "\n".join(line for line in lines if line)
-
-    def _fields(self) -> dict[str, str]:
-        return {"student": self.student, "day": self.day, "reset": self.reset}
-
-    def __str__(self) -> str:
-        return self.text()
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        t = messages.t
-        cols = ("kind", "used", "limit", "left")
-        head = "".join(f"<th>{escape(t(f'quota_col_{c}'))}</th>" for c in cols)
-        body = "".join(
-            f"<tr><td style='text-align:left'>{escape(t(f'kind_{k}'))}</td>"
-            + "".join(f"<td>{escape(_num(v))}</td>" for v in (used, lim, left))
-            + "</tr>"
-            for k, used, lim, left in self.rows
-        )
-        note = t("quota_exempt", student=self.student) if self.exempt else ""
-        return (
-            f"<div><b>{escape(t('quota_status_title', **self._fields()))}</b>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-            + (f"<p>{escape(note)}</p>" if note else "")
-            + f"<p><small>{escape(t(self.note))}</small></p></div>"
-        )
-
-
-def _num(value: float | None, lang: str | None = None) -> str:
-    return messages.t("unlimited", lang) if value is None else number(value)
 
 
 class Quota:
@@ -220,7 +146,12 @@ class Quota:
         """Return one line: what is left today and when it resets."""
         t = messages.t
         parts = [
-            t("quota_amount", lang, amount=_num(v, lang), kind=t(f"kind_{k}", lang))
+            t(
+                "quota_amount",
+                lang,
+                amount=limit_text(v, lang),
+                kind=t(f"kind_{k}", lang),
+            )
             for k, v in self.remaining().items()
         ]
         summary = " · ".join(parts)

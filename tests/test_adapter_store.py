@@ -10,7 +10,8 @@ import torch
 import kit
 from kit import quota
 from kit.errors import NotAllowed, NotFound, SettingError
-from kit.service.adapter_store import AdapterStore, owner_folder
+from kit.service.adapter_names import owner_folder
+from kit.service.adapter_store import AdapterStore
 
 ROWS = [
     {"text": f"{word} story number {i}", "label": label}

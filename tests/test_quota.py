@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 import kit
 from kit import messages, quota
 from kit.errors import KitError, QuotaExceeded
-from kit.ledger.store import KINDS, Ledger, events, reservations
+from kit.ledger.amounts import KINDS
+from kit.ledger.store import Ledger
+from kit.ledger.tables import events, reservations
 from kit.quota import Quota, load_policy
 
 UNLIMITED = {k: None for k in KINDS}

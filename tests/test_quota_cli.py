@@ -9,7 +9,7 @@ import pytest
 from kit import messages, quota
 from kit.cli import quota as quota_cli
 from kit.ledger.policy import tomllib
-from kit.quota import text_width
+from kit.ledger.status import text_width
 
 
 @pytest.fixture

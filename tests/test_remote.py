@@ -383,7 +383,7 @@ def test_losing_the_service_while_waiting_names_the_job(monkeypatch):
     fake_service(monkeypatch, gone)
     with pytest.raises(ServiceUnavailable) as caught:
         kit.finetune(kit.load_model(), ROWS, steps=2, progress=False)
-    assert "kit.hub.client.wait_for_job('j1')" in str(caught.value)
+    assert "kit.remote.wait_for_job('j1')" in str(caught.value)
 
 
 # --- against a real service (tests/hubfake.py) ------------------------------------
@@ -541,7 +541,7 @@ def test_finetune_on_the_service_gives_an_adapter_like_local(hub, tiny_model, tm
     assert adapter.manifest["scores"]["stories"] == report.score
     folder = adapter.save(tmp_path / "adapters" / "my-genres")
     assert folder == tmp_path / "adapters" / "my-genres"
-    assert "kim/my-genres" in [each["id"] for each in kit.hub.client.adapters()]
+    assert "kim/my-genres" in [each["id"] for each in kit.remote.adapters()]
     again = kit.load_model(adapter="my-genres")
     assert again.manifest["scores"] == {"stories": report.score}
     assert again.adapter_id == "kim/my-genres" and again.losses == adapter.losses
@@ -578,8 +578,8 @@ def test_stopping_the_cell_leaves_the_job_running(hub):
                      on_step=interrupt)  # fmt: skip
     assert caught.value.key == "remote_job_detached"
     job = caught.value.fields["job"]
-    assert f"kit.hub.client.wait_for_job('{job}')" in str(caught.value)
-    adapter = kit.hub.client.wait_for_job(job, progress=False)
+    assert f"kit.remote.wait_for_job('{job}')" in str(caught.value)
+    adapter = kit.remote.wait_for_job(job, progress=False)
     assert adapter.adapter_id == f"kim/ft-{job}" and len(adapter.losses) == 2
 
 

@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from kit.ledger.store import KINDS, Ledger
+from kit.ledger.amounts import KINDS
+from kit.ledger.store import Ledger
 from tests.hubfake import FakeHubAuth, serving, student, teacher, user
 
 USERS = {

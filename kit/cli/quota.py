@@ -13,8 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import tomli_w
 
 from kit import messages
+from kit.cli.quota_report import HEADERS, cell, report
 from kit.errors import KitError
 from kit.hub.http import service_url
+from kit.ledger.amounts import KINDS
 from kit.ledger.policy import (
     DEFAULTS,
     Policy,
@@ -24,16 +26,9 @@ from kit.ledger.policy import (
     quota_file,
     tomllib,
 )
-from kit.ledger.store import KINDS, Ledger, number
-from kit.quota import text_table
+from kit.ledger.status import text_table
+from kit.ledger.store import Ledger
 
-HEADERS = [
-    "student 학생",
-    "generations 생성",
-    "tokens 토큰",
-    "fine-tune steps 파인튜닝",
-    "GPU-seconds GPU초",
-]
 UNLIMITED_WORDS = ("-1", "unlimited", "none", "무제한")
 
 
@@ -61,10 +56,6 @@ def add_subcommands(subparsers) -> None:
 def _fail(key: str, **fields: object) -> int:
     print(messages.t(key, **fields), file=sys.stderr)
     return 2
-
-
-def cell(used: float, limit: float | None) -> str:
-    return f"{number(used)}/{'∞' if limit is None else number(limit)}"
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -200,35 +191,6 @@ def _write(path: Path, data: dict) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def report(before: Policy, after: Policy, student: str | None, changes: dict) -> None:
-    target = messages.t("quota_cli_class")
-    if student:
-        target = messages.t("quota_cli_student", student=student)
-    old, new = before.limits, after.limits
-    if student:
-        old, new = before.limits_for(student), after.limits_for(student)
-    for kind in changes:
-        print(
-            messages.t(
-                "quota_cli_changed",
-                target=target,
-                kind=kind,
-                old=_limit(old[kind]),
-                new=_limit(new[kind]),
-            )
-        )
-    if before.zone_name != after.zone_name:
-        print(
-            messages.t(
-                "quota_cli_zone_changed", old=before.zone_name, new=after.zone_name
-            )
-        )
-
-
-def _limit(value: float | None) -> str:
-    return messages.t("unlimited") if value is None else number(value)
 
 
 def main(argv: list[str] | None = None) -> int:

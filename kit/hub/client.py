@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -15,9 +13,8 @@ from kit.checks import (
     generation_settings,
 )
 from kit.errors import KitError, SettingError
-from kit.hub.http import call, service_url
+from kit.hub.http import call
 from kit.model import Model
-from kit.models import catalogue
 from kit.notebook import in_notebook
 from kit.results import Reply, TokenProbs, Tokens
 
@@ -238,39 +235,3 @@ def _shown(reply: Reply, stream) -> Reply:
         print(str(reply), flush=True)
         reply.streamed = True  # already on screen: not shown again as Out[n]
     return reply
-
-
-def connect(
-    name: str | os.PathLike | None = None, *, adapter: str | os.PathLike | None = None
-) -> RemoteModel:
-    """Return the service's model (or one of its adapters) as a RemoteModel."""
-    url = service_url()
-    if url is None:
-        raise KitError("remote_not_hub")
-    info = call("GET", "api/info", base=url)
-    served = str(info.get("name", "?"))
-    if name is not None and catalogue.canonical(str(name)) not in {
-        catalogue.canonical(served),
-        served,
-    }:
-        raise KitError("remote_other_model", name=str(name), served=served)
-    model = RemoteModel(info, url=url)
-    if adapter is None:
-        return model
-    from kit.hub.adapters import open_adapter
-
-    return open_adapter(model, adapter)
-
-
-_ELSEWHERE = {
-    "RemoteAdapter": "kit.hub.adapters",
-    "adapters": "kit.hub.adapters",
-    "wait_for_job": "kit.hub.finetune",
-}
-
-
-def __getattr__(name: str):
-    # kit.hub.client.adapters() etc. without import cycles: those modules import this one.
-    if name in _ELSEWHERE:
-        return getattr(importlib.import_module(_ELSEWHERE[name]), name)
-    raise AttributeError(f"module 'kit.hub.client' has no attribute {name!r}")

@@ -13,7 +13,8 @@ from kit import messages
 from kit.adapters import LossPlot
 from kit.errors import KitError, ServiceUnavailable
 from kit.hub.adapters import RemoteAdapter, open_adapter
-from kit.hub.client import RemoteModel, connect
+from kit.hub.client import RemoteModel
+from kit.hub.connect import connect
 from kit.hub.http import call, rebuild
 from kit.notebook import in_notebook
 from kit.prompt import Prompt

@@ -8,11 +8,12 @@ from datetime import date
 from urllib.parse import urlencode
 
 from kit import messages
+from kit.cli.quota_report import HEADERS, cell, report
 from kit.errors import KitError
 from kit.hub.http import call, service_url
+from kit.ledger.amounts import KINDS
 from kit.ledger.policy import Policy
-from kit.ledger.store import KINDS
-from kit.quota import Status, text_table
+from kit.ledger.status import Status, text_table
 
 
 def service_status() -> Status:
@@ -35,8 +36,6 @@ def _fail(error: KitError) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Print your status, or (teachers, --class/--student) everyone's usage and limits."""
-    from kit.cli.quota import HEADERS, cell
-
     try:
         if not (args.whole_class or args.student or args.day):
             print(service_status().text())
@@ -71,8 +70,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_set(args: argparse.Namespace, changes: dict[str, int | float]) -> int:
     """Change class or student limits in the service's quota file (teachers)."""
-    from kit.cli.quota import report
-
     if args.timezone:
         print(messages.t("remote_cli_no_timezone"), file=sys.stderr)
         return 2

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kit import messages
 from kit.errors import KitError
-from kit.ledger.store import KINDS
+from kit.ledger.amounts import KINDS
 
 try:
     import tomllib

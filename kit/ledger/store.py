@@ -17,112 +17,24 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import (
-    Boolean,
-    Column,
-    DateTime,
     Engine,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
     create_engine,
     event,
-    func,
     insert,
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 
-from kit import messages
-from kit.errors import QuotaExceeded
-
-KINDS = ("generations", "tokens", "finetune_steps", "gpu_seconds")
-EPSILON = 1e-9  # float slack so 0.1 + 0.2 GPU-seconds never trips a limit
-
-metadata = MetaData()
-_INSERT_IF_MISSING = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-
-
-def _amount_columns(prefix: str = "") -> list[Column]:
-    return [Column(prefix + k, Float, nullable=False, default=0.0) for k in KINDS]
-
-
-events = Table(
-    "quota_events",
+from kit.ledger.amounts import EPSILON, KINDS, check_amounts, exceeded, utcnow
+from kit.ledger.tables import (
+    INSERT_IF_MISSING,
+    balances,
+    events,
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("reservation_id", String(32), nullable=False, index=True),
-    Column("student", String(200), nullable=False),
-    Column("day", String(10), nullable=False),
-    Column("event", String(8), nullable=False),  # reserve/settle/release/expire
-    *_amount_columns(),
-    Column("created_at", DateTime, nullable=False),  # UTC
+    mismatches,
+    reservations,
 )
-balances = Table(
-    "quota_balances",
-    metadata,
-    Column("student", String(200), primary_key=True),
-    Column("day", String(10), primary_key=True),
-    *_amount_columns("used_"),
-    *_amount_columns("res_"),
-)
-reservations = Table(
-    "quota_reservations",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("student", String(200), nullable=False),
-    Column("day", String(10), nullable=False),
-    *_amount_columns(),
-    Column("created_at", DateTime, nullable=False, index=True),  # UTC
-    Column("open", Boolean, nullable=False, default=True),
-    Column("closed_by", String(8), nullable=True),  # settle/release/expire
-)
-
-
-def utcnow() -> datetime:
-    """Return the current time in UTC (the default clock)."""
-    return datetime.now(timezone.utc)
-
-
-def number(value: float | None) -> str:
-    """Format an amount for people: 49,120 or 12.5; None is 'unlimited'."""
-    if value is None:
-        return messages.t("unlimited")
-    if abs(value - round(value)) < 0.05:
-        return f"{round(value):,}"
-    return f"{value:,.1f}"
-
-
-def exceeded(
-    kind: str, used: float, limit: float, need: float, reset: str, **extra: object
-) -> QuotaExceeded:
-    """Build the friendly error for `need` more of `kind` when `used` of `limit`."""
-    left = max(0.0, limit - used)
-    key = "quota_exceeded" if left <= EPSILON else "quota_too_big"
-    fields = dict(used=number(used), limit=number(limit), left=number(left))
-    # kind_id and raw numbers let a service re-word the message in another language.
-    return QuotaExceeded(
-        key,
-        kind=messages.Term(f"kind_{kind}"),
-        kind_id=kind,
-        need=number(need),
-        reset=reset,
-        **fields,
-        **extra,
-    )
-
-
-def check_amounts(amounts: Mapping[str, float]) -> None:
-    """Raise ValueError unless every kind is known and every amount a number >= 0."""
-    for kind, value in amounts.items():
-        if kind not in KINDS:
-            raise ValueError(f"unknown quota kind {kind!r}; kinds are {KINDS}")
-        number_ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not number_ok or not 0 <= value < float("inf"):  # NaN fails too
-            raise ValueError(f"quota amount {kind}={value!r} must be a number >= 0")
 
 
 class Ledger:
@@ -195,7 +107,7 @@ class Ledger:
         """Create the balance row if missing and lock it until the transaction ends."""
         row = {"student": student, "day": day}
         row.update({f"{p}{k}": 0.0 for p in ("used_", "res_") for k in KINDS})
-        upsert = _INSERT_IF_MISSING.get(conn.dialect.name)
+        upsert = INSERT_IF_MISSING.get(conn.dialect.name)
         if upsert is not None:
             conn.execute(upsert(balances).values(row).on_conflict_do_nothing())
         query = select(balances).where(
@@ -371,30 +283,8 @@ class Ledger:
 
     def audit(self) -> list[str]:
         """Return each mismatch of balances against events and reservations."""
-        charged = [func.coalesce(func.sum(events.c[k]), 0.0) for k in KINDS]
-        held = [func.coalesce(func.sum(reservations.c[k]), 0.0) for k in KINDS]
-        problems = []
         with self._transaction(write=False) as conn:
-            for row in conn.execute(select(balances)).all():
-                who = (events.c.student == row.student) & (events.c.day == row.day)
-                used = conn.execute(
-                    select(*charged).where(who, events.c.event != "reserve")
-                ).one()
-                mine = (reservations.c.student == row.student) & (
-                    reservations.c.day == row.day
-                )
-                reserved = conn.execute(
-                    select(*held).where(mine, reservations.c.open.is_(True))
-                ).one()
-                for i, k in enumerate(KINDS):
-                    for name, want in (("used", used[i]), ("res", reserved[i])):
-                        have = row._mapping[f"{name}_{k}"]
-                        if abs(have - want) > 1e-6 * max(1.0, abs(want)):
-                            problems.append(
-                                f"{row.student} {row.day} {name}_{k}: "
-                                f"balance {have} but events say {want}"
-                            )
-        return problems
+            return mismatches(conn)
 
 
 def _split(row: Mapping) -> dict[str, dict[str, float]]:

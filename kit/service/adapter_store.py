@@ -2,9 +2,7 @@
 
 Layout: root/<owner folder>/<name> is an adapter saved by Adapter.save (a symlink
 swapped atomically), its training losses kept in the manifest; root/<owner
-folder>/.meta/<name>.json holds {"shared": bool}. An owner (a hub user name, maybe an
-e-mail) becomes a folder name by keeping A-Z a-z 0-9 . _ - and writing every other
-byte of its UTF-8 as %XX (a leading "." too): reversible, so list() can name owners.
+folder>/.meta/<name>.json holds {"shared": bool}. Owner folders: see adapter_names.
 """
 
 from __future__ import annotations
@@ -12,15 +10,13 @@ from __future__ import annotations
 import copy
 import json
 import os
-import re
 import shutil
 import tempfile
 import threading
-import unicodedata
 from collections import OrderedDict
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from kit.adapters import MANIFEST, Adapter, attach, read_manifest
 from kit.errors import KitError, NotAllowed, NotFound, SettingError
@@ -28,39 +24,12 @@ from kit.files import fsync_tree, swap_in
 from kit.hub.adapter_zip import AdapterZip, check_base, pack
 from kit.model import Model
 from kit.rng import RNG_LOCK
-
-NAME = re.compile(r"[^\W_][\w.-]{0,63}")  # a letter (Hangul too) or digit first
-SAFE = "._-"  # with ASCII letters and digits: kept as they are in owner folders
-
-
-def check_name(name: object) -> str:
-    """Return the adapter name (NFC), or raise SettingError naming the rule."""
-    if isinstance(name, str):
-        name = unicodedata.normalize("NFC", name)
-        if NAME.fullmatch(name) and ".." not in name:
-            return name
-    raise SettingError("adapter_bad_name", name=str(name)[:80])
-
-
-def owner_folder(owner: object) -> str:
-    """Return the folder name of `owner` (reversible: see the module docstring)."""
-    if not isinstance(owner, str) or not owner.strip() or len(owner) > 200:
-        raise SettingError("adapter_bad_owner", owner=str(owner)[:80])
-    folder = quote(owner, safe=SAFE)
-    folder = "%2E" + folder[1:] if folder.startswith(".") else folder
-    if len(folder) > 200:  # file systems allow 255 bytes per name
-        raise SettingError("adapter_bad_owner", owner=owner[:80])
-    return folder
-
-
-def split_id(adapter_id: object) -> tuple[str, str]:
-    """Return (owner, name) of an id "owner/name", or raise SettingError."""
-    if isinstance(adapter_id, str) and "/" in adapter_id:
-        owner, _, name = adapter_id.rpartition("/")
-        if owner:
-            owner_folder(owner)
-            return owner, check_name(name)
-    raise SettingError("adapter_bad_id", id=str(adapter_id)[:120])
+from kit.service.adapter_names import (
+    NAME,
+    check_name,
+    owner_folder,
+    split_id,
+)
 
 
 class AdapterStore:

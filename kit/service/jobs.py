@@ -33,9 +33,10 @@ from kit.errors import (
 from kit.finetune import finetune
 from kit.model import Model
 from kit.prompt import Prompt
-from kit.rng import OwnStream
-from kit.service.adapter_store import AdapterStore, check_name, owner_folder
+from kit.service.adapter_names import check_name, owner_folder
+from kit.service.adapter_store import AdapterStore
 from kit.service.job_request import check_request
+from kit.service.job_steps import JobSteps, JobStopping, interrupted_error, job_error
 
 log = logging.getLogger(__name__)
 JOB_ID = re.compile(r"[0-9a-f]{12}")
@@ -49,10 +50,6 @@ class _Job:
     data: datasets.Dataset
     prompt: Prompt
     settings: dict
-
-
-class _Stopping(Exception):
-    """Raised from on_step when the service stops: the job ends as interrupted."""
 
 
 class JobQueue:
@@ -186,7 +183,7 @@ class JobQueue:
         """Run one job as its student; record done, stopped, failed or interrupted."""
         record = job.record
         account = self.quota_for(record["student"])
-        steps = _Steps(account, self.model, record, self._progress, self._stopping)
+        steps = JobSteps(account, self.model, record, self._progress, self._stopping)
         outcome: dict = {}
         try:
             steps.hold()  # LoRA's random initial weights: the RNG is ours until step 1
@@ -210,16 +207,16 @@ class JobQueue:
                 "adapter": adapter_id,
                 "step": len(adapter.losses),
                 "losses": list(adapter.losses),
-                "error": _error(steps.stopped_by) if stopped else None,
+                "error": job_error(steps.stopped_by) if stopped else None,
             }
-        except _Stopping:
-            outcome = {"state": "interrupted", "error": _interrupted(record)}
+        except JobStopping:
+            outcome = {"state": "interrupted", "error": interrupted_error(record)}
         except KitError as error:
-            outcome = {"state": "failed", "error": _error(error)}
+            outcome = {"state": "failed", "error": job_error(error)}
         except Exception:  # logged; the student gets a plain message
             log.exception("fine-tune job %s failed", record["id"])
             failed = KitError("finetune_failed", id=record["id"])
-            outcome = {"state": "failed", "error": _error(failed)}
+            outcome = {"state": "failed", "error": job_error(failed)}
         with self._lock:
             record.update(outcome, finished=_now())
             self._write(record)
@@ -250,7 +247,9 @@ class JobQueue:
             self._records[record["id"]] = record
 
     def _interrupt(self, record: dict) -> None:
-        record.update(state="interrupted", error=_interrupted(record), finished=_now())
+        record.update(
+            state="interrupted", error=interrupted_error(record), finished=_now()
+        )
         self._write(record)
 
     def _write(self, record: dict) -> None:
@@ -270,67 +269,6 @@ class JobQueue:
             if record["id"] in order:
                 view["position"] = order.index(record["id"]) + 1
         return view
-
-
-class _Steps(OwnStream):
-    """One job's training steps: charged to its student, on its own random stream.
-
-    The job holds the generator (kit.rng) from its start to the end of each step, so
-    its seed gives the same losses as in local mode, and a student's seeded sample
-    the same text, whatever runs beside it.
-    """
-
-    def __init__(self, account: quota.Quota, model: Model, record: dict,
-                 progress: Callable, stopping: threading.Event) -> None:  # fmt: skip
-        super().__init__(model.device)
-        self.real, self.record = account, record
-        self.progress, self.stopping = progress, stopping
-        self.account = copy.copy(account)  # the service's own object stays untouched
-        self.account.charge = self._charge  # type: ignore[method-assign]
-        self.stopped_by: QuotaExceeded | None = None
-
-    def _charge(self, **amounts):
-        self.hold()
-        return _Remembering(self.real.charge(**amounts), self)
-
-    def on_step(self, step: int, loss: float) -> None:
-        """Record progress; let others draw until the next step (unless it ended)."""
-        self.progress(self.record, step, loss)
-        if self.stopping.is_set():
-            raise _Stopping  # still holding: finetune restores the RNG on its way out
-        if step < self.record["steps"]:
-            self.release()  # taken again by the next step's charge
-
-
-class _Remembering:
-    """A step's quota charge that remembers the QuotaExceeded ending the training."""
-
-    def __init__(self, inner, steps: _Steps) -> None:
-        self.inner, self.steps = inner, steps
-
-    def __enter__(self):
-        try:
-            return self.inner.__enter__()
-        except QuotaExceeded as error:  # kit.finetune keeps the steps done; we say why
-            self.steps.stopped_by = error
-            raise
-
-    def __exit__(self, *exc) -> bool | None:
-        return self.inner.__exit__(*exc)
-
-
-def _error(error: KitError | None) -> dict | None:
-    """Return an error as the record keeps it: key, fields, and which are terms."""
-    if error is None:
-        return None
-    fields = json.loads(json.dumps(error.fields, ensure_ascii=False, default=str))
-    terms = [k for k, v in error.fields.items() if isinstance(v, messages.Term)]
-    return {"key": error.key, "fields": fields, "terms": terms}
-
-
-def _interrupted(record: dict) -> dict | None:
-    step, steps = record.get("step", 0), record.get("steps", 0)
-    return _error(KitError("job_interrupted", id=record["id"], step=step, steps=steps))
 
 
 def _check_quota(account: quota.Quota, steps: int) -> None:

@@ -10,7 +10,7 @@ from jupyterhub.services.auth import (
 from tornado import web
 
 from kit.errors import SettingError
-from kit.ledger.store import KINDS
+from kit.ledger.amounts import KINDS
 from kit.service.http import BaseHandler, log
 from kit.service.usage_page import class_usage, limit_json, render_usage
 

@@ -9,7 +9,7 @@ from html import escape
 
 from kit import messages
 from kit.errors import KitError
-from kit.ledger.store import KINDS, number
+from kit.ledger.amounts import KINDS, number
 
 CHART_KINDS = ("tokens", "generations")  # what a class mostly spends
 
