@@ -43,6 +43,8 @@ lab: install
 test: install lint
 	scripts/install-browser.sh  # Debian chromium + CJK fonts for the browser tests
 	$(BIN)/pytest -n $(JOBS) --dist loadfile tests lessons assignments/source --nbval-lax --nbval-current-env --durations=30
+	# The lessons' HTML previews (build/previews/), written while nbval ran them.
+	$(BIN)/pytest -q -p no:cacheprovider tests/check_previews.py
 
 lint: install
 	$(BIN)/ruff check .

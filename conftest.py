@@ -24,3 +24,6 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # Two threads per process on a busy machine made generation up to 50x slower.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("KIT_THREADS", "1")
+os.environ.pop("KIT_MODEL", None)  # a plain load_model() follows the lesson's language
+
+pytest_plugins = ["tests.previews"]  # rendered lesson previews (build/previews/)

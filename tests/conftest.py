@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,11 +10,6 @@ import torch
 import kit
 from kit import quota
 from kit.models import bundled
-
-# A plain load_model() follows the language; tests that want Korean ask for it, so a
-# Korean locale on a developer's machine does not swap the model under every test.
-os.environ.setdefault("KIT_LANG", "en")
-os.environ.pop("KIT_MODEL", None)
 
 TINY = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
             num_attention_heads=2, num_key_value_heads=1, head_dim=16,
