@@ -29,6 +29,12 @@ def test_doctor_reports_a_healthy_setup(bundled_folder):
     assert str(bundled_folder.parent) in out
     assert os.environ["KIT_QUOTA_DB"] in out
     assert "GPU" in out and "✗" not in out
+    # The Korean model with its licence, and which model each lesson language loads.
+    assert (
+        "qwen2.5-coder-0.5b (Qwen/Qwen2.5-Coder-0.5B-Instruct, Q4_K_M, Apache-2.0)"
+        in out
+    )
+    assert "English lessons: smollm2-135m · Korean lessons: qwen2.5-coder-0.5b" in out
 
 
 def test_doctor_in_korean_names_a_broken_quota_file(tmp_path):

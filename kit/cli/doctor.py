@@ -44,7 +44,8 @@ def checks() -> list[tuple[str, bool, str]]:
             (
                 t("doctor_default_model"),
                 True,
-                f"SmolLM2-135M-Instruct (Q4_1) · {path} · {t('doctor_checksum_ok')}",
+                f"SmolLM2-135M-Instruct (Q4_1, Apache-2.0) · {path} · "
+                f"{t('doctor_checksum_ok')}",
             )
         )
     except KitError as error:
@@ -63,6 +64,9 @@ def checks() -> list[tuple[str, bool, str]]:
     cache_ok = writable or bundled.is_prepared(folder)
     rows.append((t("doctor_cache"), cache_ok, f"{root} · {state}"))
 
+    rows.append(_korean_row())
+    rows.append((t("doctor_lesson_models"), True, t("doctor_lesson_models_value",
+                 en=catalogue.default_name("en"), ko=catalogue.default_name("ko"))))  # fmt: skip
     rows.extend(_quota_rows())
     rows.append((t("doctor_language"), True, messages.language()))
     rows.append((t("doctor_gpu"), True, _gpu_state()))
@@ -90,6 +94,26 @@ def _quota_rows() -> list[tuple[str, bool, str]]:
     except KitError as error:
         rows.append((t("doctor_quota_file"), False, str(error)))
     return rows
+
+
+def _korean_row() -> tuple[str, bool, str]:
+    """Return the Korean model's row: its parts installed, prepared, and its licence."""
+    from kit.models import shipped
+    from kit.models.packaged import in_parts, missing_parts
+
+    weights = in_parts(catalogue.KOREAN_DEFAULT)
+    if weights is None:  # pragma: no cover - the catalogue always ships it
+        return messages.t("doctor_korean_model"), False, catalogue.KOREAN_DEFAULT
+    missing = missing_parts(weights)
+    if missing:
+        detail = messages.t("model_parts_missing", name=weights.name,
+                            install=shipped.install_command(weights))  # fmt: skip
+        return messages.t("doctor_korean_model"), False, detail
+    ready = shipped.gguf_file(weights).is_file()
+    state = messages.t("doctor_prepared" if ready else "doctor_not_prepared")
+    entry = catalogue.CATALOGUE[weights.name]
+    detail = f"{weights.name} ({entry.repo}, Q4_K_M, {entry.licence}) · {state}"
+    return messages.t("doctor_korean_model"), True, detail
 
 
 def _engine_row() -> tuple[str, bool, str]:
