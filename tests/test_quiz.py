@@ -57,3 +57,18 @@ def test_an_unknown_quiz_and_a_broken_file_get_clear_messages(tmp_path, monkeypa
     with pytest.raises(KitError, match="broken.toml") as caught:
         load_quiz("broken")
     assert "question 1" in str(caught.value)
+
+
+@pytest.mark.parametrize("lesson", sorted(p.name for p in (ROOT / "lessons").iterdir()
+                                          if p.is_dir() and p.name[:2].isdigit()))  # fmt: skip
+def test_each_lesson_ends_with_its_quiz_in_both_languages(lesson):
+    """Does each lesson's last code cell show its own quiz, in en and ko?"""
+    import nbformat
+
+    assert lesson in available()
+    for lang in ("en", "ko"):
+        notebook = nbformat.read(
+            ROOT / "lessons" / lesson / f"{lang}.ipynb", as_version=4
+        )
+        last = [c for c in notebook.cells if c.cell_type == "code"][-1]
+        assert f'kit.widgets.quiz("{lesson}")' in last.source, f"{lang}.ipynb"
