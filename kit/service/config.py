@@ -21,7 +21,9 @@ def _default_dir() -> Path:
 class ServiceConfig:
     """Where the service keeps its files, where it listens, and its limits."""
 
-    model: str | None = None  # a kit.load_model name, id or folder; None: the language's
+    model: str | None = (
+        None  # a kit.load_model name, id or folder; None: the language's
+    )
     dir: Path = field(default_factory=_default_dir)
     quota_file: Path | None = None  # None: <dir>/quota.toml
     quota_db: str | None = None  # path or SQLAlchemy URL; None: <dir>/quota.sqlite

@@ -21,7 +21,7 @@ import ipywidgets as w
 from kit import messages
 from kit.errors import KitError
 from kit.messages import t
-from kit.widgets.style import ERROR_STYLE, STATUS_STYLE, TEXT_STYLE, block
+from kit.widgets.style import ERROR_STYLE, STATUS_STYLE, block
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -30,6 +30,7 @@ else:  # pragma: no cover - Python 3.10
 
 QUIZZES = Path(__file__).resolve().parent.parent / "quizzes"
 RIGHT_STYLE = "color:#166534;font-weight:bold;line-height:1.5"
+QUESTION_STYLE = "font-weight:600;line-height:1.5;margin:8px 0 2px 0"  # prose, not code
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class Quiz(w.VBox):
             )
             self.radios.append(radio)
             self.feedback[i].add_class("baeum-quiz-feedback")
-            text = block(f"{i + 1}. {question.text[self.lang]}", TEXT_STYLE)
+            text = block(f"{i + 1}. {question.text[self.lang]}", QUESTION_STYLE)
             rows += [w.HTML(text), radio, self.feedback[i]]
         self.score = w.HTML()
         self.score.add_class("baeum-quiz-score")
