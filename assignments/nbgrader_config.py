@@ -9,8 +9,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearHiddenTests,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from kit.grading.nbgrader_execute import GradeInFreshProcess
 
 c = get_config()  # noqa: F821  (nbgrader provides get_config)
 
@@ -41,6 +51,16 @@ c.ClearSolutions.text_stub = (
 # off, graded, and the batch goes on). Fine-tuning cells need about a minute on a CPU.
 c.Execute.timeout = int(os.environ.get("BAEUM_CELL_TIMEOUT", "300"))
 c.Execute.interrupt_on_timeout = True
+
+# Grades mean what they say: the student's kernel runs their cells and only the
+# `grading.hand_in(...)` line of each grading cell; the checks then run in a fresh
+# process on the handed-in answers, rebuilt as data by the teacher's own kit and model,
+# so nothing a student's code does to its kernel can change a mark. nbgrader's own
+# list, with its Execute step replaced (docs/teacher-guide.md, "How grading works").
+c.Autograde.autograde_preprocessors = [
+    GradeInFreshProcess, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+]  # fmt: skip
 
 # Feedback shows the score and the checks' messages, never the hidden tests' code.
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests,

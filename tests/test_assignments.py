@@ -13,6 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from kit.grading.cells import hand_in_part
+
 ROOT = Path(__file__).parent.parent
 COURSE = ROOT / "assignments"
 ASSIGNMENTS = sorted(p.name for p in (COURSE / "source").iterdir() if p.is_dir())
@@ -59,6 +61,8 @@ def test_each_assignment_has_hidden_tests_partial_credit_and_a_rubric(assignment
     assert tests and manual
     assert any("### BEGIN HIDDEN TESTS" in c.source for c in tests)
     assert all(c.source.rstrip().endswith("marks.total()") for c in tests)
+    # Each hands in its answers as data first: the checks run in a fresh process.
+    assert all(hand_in_part(c.source) for c in tests)
     assert any("marks.partial(" in c.source for c in tests)
     assert all("### BEGIN SOLUTION" in c.source for c in manual)
     assert (ROOT / "tests" / "assignments" / f"{assignment}.json").is_file()

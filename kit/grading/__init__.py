@@ -14,8 +14,21 @@ from collections.abc import Mapping, Sequence
 from kit import messages, quota
 from kit.checks import check_number
 from kit.errors import SettingError
+from kit.grading.hand_in import hand_in
 from kit.model import Model
 from kit.prompt import Prompt
+
+__all__ = [
+    "Marks",
+    "accuracy",
+    "hand_in",
+    "has_keys",
+    "matches",
+    "parse_json",
+    "regenerate",
+    "scaled",
+    "within",
+]
 
 GREEDY = {"temperature": 0.0}
 
