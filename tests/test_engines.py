@@ -257,3 +257,118 @@ def test_the_context_grows_for_a_long_prompt(real_model):
     assert (fast - exact).abs().max() <= PROB_TOLERANCE
     short = real_model.chat("What is the capital of France?")
     assert short.startswith("The capital of France is Paris")  # still right after
+
+
+KOREAN = "qwen2.5-coder-0.5b"
+
+
+def _korean_installed() -> bool:
+    from kit.models import packaged
+
+    return not packaged.missing_parts(packaged.PACKAGED[KOREAN])
+
+
+@pytest.fixture(scope="module")
+def korean_model() -> kit.Model:
+    """Qwen2.5-Coder-0.5B, the Korean lessons' model, when its parts are installed."""
+    if not _korean_installed():
+        pytest.skip("Korean model parts not installed")
+    return kit.load_model(KOREAN)
+
+
+def _decode(runtime, ids: list[int], steps: int = 3) -> tuple[torch.Tensor, list[int]]:
+    """Read `ids`, then decode greedily: every row of logits and the tokens picked."""
+    runtime.start(ids)
+    rows, tokens = [runtime.last_logits()], []
+    for _ in range(steps):
+        tokens.append(int(rows[-1].argmax()))
+        runtime.step(tokens[-1])
+        rows.append(runtime.last_logits())
+    return torch.stack(rows), tokens
+
+
+def _same_as_fresh(runtime, ids: list[int], kept: int) -> torch.Tensor:
+    """Read `ids` keeping `kept` cached cells; assert a reset() read gives every bit."""
+    before = runtime.reused
+    reused = _decode(runtime, ids)
+    assert runtime.reused - before == kept, (len(ids), runtime.reused - before)
+    runtime.reuse = False  # the read as it was before the cache: reset(), all of ids
+    try:
+        fresh = _decode(runtime, ids)
+    finally:
+        runtime.reuse = True
+    assert torch.equal(reused[0], fresh[0]), (len(ids), kept)  # prompt and each step
+    assert reused[1] == fresh[1]  # the greedy tokens
+    return reused[0][0]
+
+
+@needs_llama
+@pytest.mark.parametrize("which", ["real_model", "korean_model"])
+def test_a_shared_prefix_is_read_once_and_gives_the_same_bits(
+    which, request, tmp_path, monkeypatch
+):
+    from peft import LoraConfig, get_peft_model
+
+    from kit.adapters import shared_copy
+    from kit.engines import llama_runtime
+    from kit.engines.llama_runtime import BATCH, Runtime
+
+    assert BATCH == 128  # the prefix lengths below sit around 128 and 256
+    model = request.getfixturevalue(which)
+    monkeypatch.setattr(llama_runtime, "FIRST_CONTEXT", 256)  # grows once, below
+    runtime = Runtime(model.engine.runtime.path, 8192)  # a private context
+    base = model.tokenizer("The sea is blue and the sky is wide today. " * 40).input_ids
+    tails = [model.tokenizer(f" Question {n}: why {w}?").input_ids
+             for n, w in enumerate("ab cd ef gh ij kl mn op qr st".split())]  # fmt: skip
+
+    def prompt(shared: int, tail: int) -> list[int]:
+        return base[:shared] + tails[tail]
+
+    try:
+        runtime.use_adapter(None)
+        _same_as_fresh(runtime, prompt(100, 0), kept=0)  # nothing read before
+        _same_as_fresh(runtime, prompt(200, 1), kept=0)  # 100 shared: under a chunk
+        runtime.fit(340)  # the context grows to 512: a new context keeps nothing
+        assert runtime.llm.n_ctx() == 512
+        _same_as_fresh(runtime, prompt(320, 2), kept=0)
+        _same_as_fresh(runtime, base[:300], kept=256)  # a prefix of the last prompt
+        _same_as_fresh(runtime, base[:256], kept=128)  # at least one token is read
+        _same_as_fresh(runtime, prompt(256, 3), kept=256)
+        _same_as_fresh(runtime, prompt(200, 4), kept=128)
+        _same_as_fresh(runtime, prompt(128, 5), kept=128)
+        _same_as_fresh(runtime, prompt(128, 5), kept=128)  # the same prompt again
+        # An adapter: cells computed with other weights are read again, both ways.
+        monkeypatch.setenv("KIT_CACHE_DIR", str(tmp_path / "cache"))
+        torch.manual_seed(0)
+        lora = get_peft_model(shared_copy(model.hf), LoraConfig(
+            r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False))  # fmt: skip
+        adapter = model.engine.with_lora(lora).current().adapter
+        runtime.use_adapter(adapter)
+        _same_as_fresh(runtime, prompt(300, 6), kept=0)  # 128 shared, other weights
+        with_adapter = _same_as_fresh(runtime, prompt(300, 7), kept=256)
+        runtime.use_adapter(adapter)  # applied again, unchanged: the cells stay
+        _same_as_fresh(runtime, prompt(300, 7), kept=256)
+        runtime.use_adapter(None)
+        without = _same_as_fresh(runtime, prompt(300, 7), kept=0)
+        assert not torch.equal(with_adapter, without)  # so keeping them would show
+    finally:
+        runtime.llm.close()
+
+
+@needs_llama
+def test_a_few_shot_prompt_gives_the_same_answers_with_its_prefix_kept(real_model):
+    data = kit.datasets.load("finance_support", lang="en")
+    train, test = data.split(test=0.25, seed=0)
+    examples = [next(r for r in train if r["label"] == label) for label in data.labels]
+    prompt = kit.Prompt(real_model, system=f"{data.task} Answer with one label.",
+                        examples=examples, max_new_tokens=6)  # fmt: skip
+    runtime = real_model.engine.runtime
+    before = runtime.reused
+    kept = [str(r) for r in prompt.batch(test[:4])]
+    assert runtime.reused - before >= 3 * 128  # the rows after the first kept cells
+    runtime.reuse = False
+    try:
+        fresh = [str(r) for r in prompt.batch(test[:4])]
+    finally:
+        runtime.reuse = True
+    assert kept == fresh

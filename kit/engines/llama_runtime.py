@@ -40,6 +40,10 @@ class Runtime:
         self.lock = threading.Lock()
         self.llm = None
         self._adapters: dict[str, object] = {}  # GGUF adapter path -> handle
+        self._adapter: str | None = None  # the adapter the context applies now
+        self._prompt: list[int] = []  # the last prompt read; its cells are reusable
+        self.reuse = True  # False: read every prompt in full (benchmarks compare)
+        self.reused = 0  # prompt tokens not read again, in total (for the benchmark)
         self._open(min(FIRST_CONTEXT, limit))
 
     def _open(self, size: int) -> None:
@@ -54,6 +58,15 @@ class Runtime:
             n_threads_batch=prompt, verbose=False,
         )  # fmt: skip
         self._adapters = {}  # handles belong to the model object just replaced
+        self._adapter, self._prompt = None, []  # a new context: nothing applied or read
+        model = self.llm.model
+        # Only a plain KV cache can drop its tail and keep the rest: recurrent state
+        # cannot, and a sliding window forgets early cells that a prefix would need.
+        self._can_reuse = not (
+            llama_cpp.llama_model_is_recurrent(model)
+            or llama_cpp.llama_model_is_hybrid(model)
+            or llama_cpp.llama_model_n_swa(model) > 0
+        )
 
     def fit(self, tokens: int) -> None:
         """Grow the context (doubling) so that `tokens` tokens fit."""
@@ -69,6 +82,9 @@ class Runtime:
         import llama_cpp
 
         ctx = self.llm.ctx
+        if adapter != self._adapter:  # cells computed with other weights: read again
+            self._prompt = []
+            self._adapter = adapter
         if adapter is None:
             llama_cpp.llama_set_adapters_lora(ctx, None, 0, None)
             return
@@ -81,10 +97,43 @@ class Runtime:
         chosen = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(handle)
         llama_cpp.llama_set_adapters_lora(ctx, chosen, 1, (ctypes.c_float * 1)(1.0))
 
+    def forget(self) -> None:
+        """Keep no cells for the next prompt: it is read from its first token."""
+        self._prompt = []
+
     def start(self, ids: list[int]) -> None:
-        """Forget the last prompt and read `ids` (no cache reuse: same text every run)."""
-        self.llm.reset()
-        self.llm.eval(ids)
+        """Read the prompt `ids`, keeping the cells of a prefix shared with the last one.
+
+        The logits are bit for bit those of a fresh read (tests/test_engines.py).
+        """
+        keep = self._shared_prefix(ids) if self.reuse else 0
+        self._prompt = []  # if reading fails halfway, nothing is trusted next time
+        if keep:  # eval() drops the cells from n_tokens on; input_ids[:keep] are ids
+            self.llm.n_tokens = keep
+        else:
+            self.llm.reset()
+        self.llm.eval(ids[keep:])
+        self._prompt = list(ids)
+        self.reused += keep
+
+    def _shared_prefix(self, ids: list[int]) -> int:
+        """Return how many cells of the last prompt the read of `ids` can keep.
+
+        eval() reads in chunks of BATCH counted from where it starts. Keeping a
+        multiple of BATCH gives every chunk the boundaries of a fresh read, so each
+        cell and logit is computed from the same numbers in the same order. Only
+        prompt ids count: tokens decoded one by one after a prompt were computed in
+        other chunks than a fresh read would use, so they are never kept.
+        """
+        if not self._can_reuse:
+            return 0
+        same = 0
+        for old, new in zip(self._prompt, ids):
+            if old != new:
+                break
+            same += 1
+        same = min(same, len(ids) - 1)  # read at least one token: fresh last logits
+        return max(0, same) // BATCH * BATCH
 
     def step(self, token: int) -> None:
         """Read one more token."""
