@@ -9,16 +9,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (
-    AssignLatePenalties,
-    CheckCellMetadata,
-    ClearHiddenTests,
-    GetGrades,
-    IgnorePattern,
-    LimitOutput,
-    SaveAutoGrades,
-)
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades
 
 from kit.grading.nbgrader_execute import GradeInFreshProcess
 
@@ -57,10 +50,12 @@ c.Execute.interrupt_on_timeout = True
 # process on the handed-in answers, rebuilt as data by the teacher's own kit and model,
 # so nothing a student's code does to its kernel can change a mark. nbgrader's own
 # list, with its Execute step replaced (docs/teacher-guide.md, "How grading works").
+nbgrader_steps = Autograde.class_traits()[
+    "autograde_preprocessors"
+].make_dynamic_default()
 c.Autograde.autograde_preprocessors = [
-    GradeInFreshProcess, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
-]  # fmt: skip
+    GradeInFreshProcess if step is Execute else step for step in nbgrader_steps
+]
 
 # Feedback shows the score and the checks' messages, never the hidden tests' code.
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests,

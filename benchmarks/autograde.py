@@ -53,11 +53,7 @@ def filled(release, source, cells: dict[str, str] | None):
 
 
 # Appended to a scratch copy of the course config: nbgrader's own steps, for the baseline.
-IN_KERNEL = """
-from nbgrader.preprocessors import Execute
-c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor,
-    LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
-"""
+IN_KERNEL = "\nc.Autograde.autograde_preprocessors = nbgrader_steps\n"
 
 
 def bench(assignment: str, students: int, work: Path) -> tuple[float, float, float]:

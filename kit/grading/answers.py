@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FunctionType
 
-from kit.adapters import Adapter
+from kit.adapters import Adapter, attach
 from kit.errors import KitError
 from kit.evaluate import Comparison, Report
 from kit.model import Model
@@ -37,10 +37,8 @@ def to_data(value: object, name: str, folder: Path) -> dict:
     kind = type(value)
     if kind is Prompt:
         return _prompt_data(value, name, folder)
-    if _is_model(kind):
-        return {"type": "model", "name": _text(value.name)}
-    if _is_adapter(kind):
-        return _adapter_data(value, name, folder)
+    if _is_model(kind) or _is_adapter(kind):
+        return _model_data(value, name, folder)
     if kind is Report:
         return {"type": "report", **_report_data(value, name)}
     if kind is Comparison:
@@ -97,14 +95,12 @@ def from_data(data: Mapping, given: Mapping[str, object], code: Callable) -> obj
     if kind == "model":
         return _model(data["name"], given)
     if kind == "prompt":
-        return Prompt(_model_of(data["model"], given), data["template"],
+        return Prompt(from_data(data["model"], given, code), data["template"],
                       system=data["system"], examples=data["examples"],
                       answer=data["answer"], max_new_tokens=data["max_new_tokens"],
                       name=data["name"])  # fmt: skip
     if kind == "adapter":
-        from kit.adapters import attach
-
-        adapter = attach(_model_of(data["base"], given), data["folder"])
+        adapter = attach(from_data(data["base"], given, code), data["folder"])
         adapter.losses = list(data["losses"])
         return adapter
     if kind == "report":
@@ -192,12 +188,6 @@ def _model(name: str, given: Mapping[str, object]) -> Model:
     from kit.loading import load_model
 
     return load_model(name)
-
-
-def _model_of(data: Mapping, given: Mapping[str, object]):
-    if data["type"] == "adapter":
-        return from_data(data, given, code=None)
-    return _model(data["name"], given)
 
 
 def _defining_cell(function: FunctionType, name: str) -> str:

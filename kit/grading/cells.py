@@ -18,34 +18,33 @@ CELL_FILE = "<grading cell>"
 def hand_in_part(source: str) -> str | None:
     """Return the source up to its first `hand_in(...)` line, or None if it has none."""
     try:
-        tree = ast.parse(source)
+        node = _hand_in_statement(source)
     except SyntaxError:
         return None
-    for node in tree.body:
-        if isinstance(node, ast.Expr) and _calls_hand_in(node.value):
-            return "\n".join(source.splitlines()[: node.end_lineno])
-    return None
-
-
-def _calls_hand_in(node: ast.AST) -> bool:
-    if not isinstance(node, ast.Call):
-        return False
-    called = node.func
-    return (isinstance(called, ast.Name) and called.id == "hand_in") or (
-        isinstance(called, ast.Attribute) and called.attr == "hand_in"
-    )
+    return None if node is None else "\n".join(source.splitlines()[: node.end_lineno])
 
 
 def checks_part(source: str) -> str:
     """Return the source with its hand_in(...) line blanked: what the grader runs."""
     lines = source.splitlines()
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.Expr) and _calls_hand_in(node.value):
-            lines[node.lineno - 1 : node.end_lineno] = [""] * (
-                node.end_lineno - node.lineno + 1
-            )
-            break
+    node = _hand_in_statement(source)
+    if node is not None:  # blank, not cut: error messages keep the cell's line numbers
+        lines[node.lineno - 1 : node.end_lineno] = [""] * (
+            node.end_lineno - node.lineno + 1
+        )
     return "\n".join(lines)
+
+
+def _hand_in_statement(source: str) -> ast.stmt | None:
+    """Return the cell's first top-level `hand_in(...)` / `grading.hand_in(...)` line."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            called = node.value.func
+            if (isinstance(called, ast.Name) and called.id == "hand_in") or (
+                isinstance(called, ast.Attribute) and called.attr == "hand_in"
+            ):
+                return node
+    return None
 
 
 def handed_in(outputs: list[Mapping]) -> dict | None:

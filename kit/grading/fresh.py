@@ -30,9 +30,9 @@ def split_grading_cells(cells: list) -> dict[int, str]:
     """Cut each grading cell down to its hand-in part; return the full sources by index."""
     originals = {}
     for index, cell in enumerate(cells):
-        if is_grading_cell(cell) and hand_in_part(cell["source"]) is not None:
-            originals[index] = cell["source"]
-            cell["source"] = hand_in_part(cell["source"])
+        part = hand_in_part(cell["source"]) if is_grading_cell(cell) else None
+        if part is not None:
+            originals[index], cell["source"] = cell["source"], part
     return originals
 
 
