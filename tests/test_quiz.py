@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from kit import messages
 from kit.errors import KitError
 from kit.widgets import quiz_widget as quiz_module
 from kit.widgets.quiz_widget import Quiz, available, load_quiz
+from kit.widgets.style import block
 
 ROOT = Path(__file__).parent.parent
 
@@ -57,6 +59,23 @@ def test_an_unknown_quiz_and_a_broken_file_get_clear_messages(tmp_path, monkeypa
     with pytest.raises(KitError, match="broken.toml") as caught:
         load_quiz("broken")
     assert "question 1" in str(caught.value)
+
+
+def test_a_quiz_file_that_is_not_toml_names_the_file_and_line(tmp_path, monkeypatch):
+    """Does a syntax error in a quiz file give quiz_bad_file with its name and line?"""
+    (tmp_path / "typo.toml").write_text('[[question]]\nen = "Q\n', encoding="utf-8")
+    monkeypatch.setattr(quiz_module, "QUIZZES", tmp_path)
+    with pytest.raises(KitError) as caught:
+        load_quiz("typo")
+    assert caught.value.key == "quiz_bad_file"
+    assert "typo.toml" in str(caught.value) and "line 2" in str(caught.value)
+
+
+def test_the_title_is_one_escaped_styled_block():
+    """Is the quiz title drawn by the shared block() with the title style?"""
+    quiz = Quiz("00-start", lang="en")
+    title = messages.t("quiz_title", "en", n=len(quiz.questions))
+    assert quiz.children[0].value == block(title, quiz_module.TITLE_STYLE)
 
 
 @pytest.mark.parametrize("lesson", sorted(p.name for p in (ROOT / "lessons").iterdir()

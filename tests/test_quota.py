@@ -341,6 +341,16 @@ def test_broken_quota_file_names_the_problem(tmp_path, text, named):
     assert named in caught.value.in_language("ko")
 
 
+def test_a_quota_file_that_is_not_toml_names_the_line(tmp_path):
+    """Does a syntax error in the quota file say which line, in both languages?"""
+    path = tmp_path / "quota.toml"
+    write_policy(path, "[class]\ntokens = 5\ngpu_seconds = \n")
+    with pytest.raises(KitError) as caught:
+        load_policy(path)
+    assert caught.value.key == "quota_bad_file" and str(path) in str(caught.value)
+    assert "line 3" in str(caught.value) and "line 3" in caught.value.in_language("ko")
+
+
 def test_current_is_lazy_and_follows_the_teachers_file(env):
     """current() creates no file until used, and picks up a changed quota file."""
     q = quota.current()

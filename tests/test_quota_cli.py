@@ -8,8 +8,8 @@ import pytest
 
 from kit import messages, quota
 from kit.cli import quota as quota_cli
-from kit.ledger.policy import tomllib
 from kit.ledger.status import text_width
+from kit.toml_files import read_toml
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def kit(*argv: str) -> int:
 
 
 def read(env) -> dict:
-    return tomllib.loads((env / "conf" / "quota.toml").read_text(encoding="utf-8"))
+    return read_toml(env / "conf" / "quota.toml")
 
 
 def test_set_then_show(env, capsys, monkeypatch):

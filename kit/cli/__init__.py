@@ -21,20 +21,17 @@ def _doctor(args: argparse.Namespace) -> int:
 def _prepare(args: argparse.Namespace) -> int:
     import torch
 
-    from kit.models import bundled
+    from kit.models import bundled, shipped
     from kit.models.device import DTYPES
+    from kit.models.packaged import shipped_in_parts
 
     dtypes = tuple(DTYPES[d] for d in args.dtype) if args.dtype else (torch.float32,)
     root = Path(args.cache_dir) if args.cache_dir else None
-    from kit.models import shipped
-    from kit.models.packaged import PACKAGED, in_parts, missing_parts
-
     folder = bundled.prepare(root, dtypes)
     bundled.fast_gguf(root)  # the copy llama.cpp decodes, made now rather than in class
     print(messages.t("prepared_at", path=folder))
-    for name in PACKAGED:  # the Korean model too, so its first lesson does not wait
-        weights = in_parts(name)
-        if weights is not None and not missing_parts(weights):
+    for weights in shipped_in_parts():  # the Korean model too: no wait in its lesson
+        if shipped.state(weights, root).installed:
             print(messages.t("prepared_at", path=shipped.prepare(weights, root)))
     return 0
 

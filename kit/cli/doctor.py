@@ -99,18 +99,16 @@ def _quota_rows() -> list[tuple[str, bool, str]]:
 def _korean_row() -> tuple[str, bool, str]:
     """Return the Korean model's row: its parts installed, prepared, and its licence."""
     from kit.models import shipped
-    from kit.models.packaged import in_parts, missing_parts
 
-    weights = in_parts(catalogue.KOREAN_DEFAULT)
+    weights = shipped.shipped(catalogue.KOREAN_DEFAULT)
     if weights is None:  # pragma: no cover - the catalogue always ships it
         return messages.t("doctor_korean_model"), False, catalogue.KOREAN_DEFAULT
-    missing = missing_parts(weights)
-    if missing:
+    here = shipped.state(weights)
+    if not here.installed:
         detail = messages.t("model_parts_missing", name=weights.name,
                             install=shipped.install_command(weights))  # fmt: skip
         return messages.t("doctor_korean_model"), False, detail
-    ready = shipped.gguf_file(weights).is_file()
-    state = messages.t("doctor_prepared" if ready else "doctor_not_prepared")
+    state = messages.t("doctor_prepared" if here.prepared else "doctor_not_prepared")
     entry = catalogue.CATALOGUE[weights.name]
     detail = f"{weights.name} ({entry.repo}, Q4_K_M, {entry.licence}) · {state}"
     return messages.t("doctor_korean_model"), True, detail

@@ -24,10 +24,10 @@ from kit.ledger.policy import (
     load_policy,
     parse_policy,
     quota_file,
-    tomllib,
 )
 from kit.ledger.status import text_table
 from kit.ledger.store import Ledger
+from kit.toml_files import read_toml
 
 UNLIMITED_WORDS = ("-1", "unlimited", "none", "무제한")
 
@@ -169,7 +169,7 @@ def set_limits(
 
 def _read(path: Path, before: Policy) -> dict:
     if before.stamp is not None:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return read_toml(path)
     # A new file starts from the built-in limits: with a file, a kind left out of
     # [class] would mean unlimited.
     return {"class": {k: int(v) for k, v in DEFAULTS.items() if v is not None}}

@@ -23,6 +23,15 @@ def wanted(name: str | None = None) -> str:
     return chosen
 
 
+def use_llama_cpp(gguf: Path | None, device: torch.device, name: str | None) -> bool:
+    """Return True when llama.cpp runs this model (an explicit ask it cannot meet fails)."""
+    chosen = wanted(name)
+    fast_possible = gguf is not None and device.type == "cpu" and available()
+    if chosen == "llama.cpp" and not fast_possible:
+        raise SettingError(_why_not(gguf, device), device=device.type)
+    return chosen != "transformers" and fast_possible
+
+
 def pick_engine(
     hf_model,
     pad_id: int,
@@ -32,13 +41,9 @@ def pick_engine(
     name: str | None = None,
 ) -> Engine:
     """Return the engine for a model loaded from `gguf` (None: no GGUF file)."""
-    chosen = wanted(name)
-    fast_possible = gguf is not None and device.type == "cpu" and available()
-    if chosen == "llama.cpp" and not fast_possible:
-        raise SettingError(_why_not(gguf, device), device=device.type)
-    if chosen == "transformers" or not fast_possible:
-        return TorchEngine(hf_model, pad_id)
-    return LlamaCppEngine(gguf, pad_id=pad_id)
+    if use_llama_cpp(gguf, device, name):
+        return LlamaCppEngine(gguf, pad_id=pad_id)
+    return TorchEngine(hf_model, pad_id)
 
 
 def _why_not(gguf: Path | None, device: torch.device) -> str:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
+
+from kit.errors import SettingError
 
 
 @lru_cache(maxsize=1)
@@ -52,3 +55,16 @@ def pad_id(tokenizer) -> int:
     if tokenizer.pad_token_id is None:  # batches need one; the mask hides it anyway
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer.pad_token_id
+
+
+def first_token_ids(tokenizer, tokens: Sequence[str]) -> list[int]:
+    """Return the first token id of each candidate (" Seoul" and "Seoul" differ)."""
+    if isinstance(tokens, str) or not tokens:
+        raise SettingError("bad_type", name="tokens", kind="list[str]", value=tokens)
+    ids = []
+    for candidate in tokens:
+        if not isinstance(candidate, str) or not candidate:
+            raise SettingError("bad_type", name="tokens", kind="list[str]",
+                               value=candidate)  # fmt: skip
+        ids.append(tokenizer(candidate, add_special_tokens=False).input_ids[0])
+    return ids

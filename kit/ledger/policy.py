@@ -13,11 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from kit import messages
 from kit.errors import KitError
 from kit.ledger.amounts import KINDS
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+from kit.toml_files import TomlError, read_toml
 
 DEFAULTS: dict[str, float | None] = {
     "generations": 500,
@@ -156,8 +152,8 @@ def load_policy(path: Path | str | None = None) -> Policy:
     if stamp is None:
         return Policy(path=path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise _bad(path, "quota_problem_toml", detail=err) from None
+        data = read_toml(path)
+    except TomlError as err:
+        raise _bad(path, "quota_problem_toml", detail=err.detail) from None
     policy = parse_policy(data, path)
     return replace(policy, stamp=stamp)

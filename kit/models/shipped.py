@@ -6,6 +6,7 @@ GGUF itself (4-bit: a 0.5B model needs its speed), transformers trains on the fo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -14,18 +15,35 @@ from tqdm.auto import tqdm
 
 from kit import messages
 from kit.errors import KitError, ModelNotAvailable
-from kit.models.bundled import convert_gguf, is_prepared, load_folder, weights_file
+from kit.models.bundled import convert_gguf, is_prepared, weights_file
 from kit.models.packaged import (
     PackagedWeights,
     in_parts,
     missing_parts,
 )
+from kit.models.weights import FolderWeights
 from kit.paths import cache_dir, is_writable
 
 
 def shipped(name: str) -> PackagedWeights | None:
     """Return the packaged weights a friendly name stands for (None: not one)."""
     return in_parts(name)
+
+
+@dataclass(frozen=True)
+class ShippedState:
+    """What this machine has of a shipped model: its parts, and its joined copy."""
+
+    installed: bool  # every part installed, each of the right size
+    prepared: bool  # the joined GGUF is in the cache
+
+
+def state(weights: PackagedWeights, root: Path | None = None) -> ShippedState:
+    """Return whether `weights` is installed and joined into the cache (`root`)."""
+    return ShippedState(
+        installed=not missing_parts(weights),
+        prepared=gguf_file(weights, root).is_file(),
+    )
 
 
 def prepared_dir(weights: PackagedWeights, root: Path | None = None) -> Path:
@@ -80,9 +98,11 @@ def _join(weights: PackagedWeights, source: Path) -> None:
         bar.close()
 
 
-def load(weights: PackagedWeights, dtype: torch.dtype = torch.float32):
-    """Return (model, tokenizer, gguf) of a shipped model, prepared if need be."""
+def open_weights(
+    weights: PackagedWeights, dtype: torch.dtype = torch.float32
+) -> tuple[FolderWeights, Path]:
+    """Return a shipped model's converted weights (prepared if need be) and its GGUF."""
     folder = prepare(weights)
-    source = weights_file(folder, torch.float32)
-    model, tokenizer = load_folder(folder, source, dtype)
-    return model, tokenizer, gguf_file(weights)
+    return FolderWeights(folder, weights_file(folder, torch.float32), dtype), gguf_file(
+        weights
+    )

@@ -12,7 +12,6 @@ Questions live in kit/quizzes/<lesson>.toml, both languages side by side:
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,14 +20,11 @@ import ipywidgets as w
 from kit import messages
 from kit.errors import KitError
 from kit.messages import t
+from kit.toml_files import TomlError, read_toml
 from kit.widgets.style import ERROR_STYLE, STATUS_STYLE, block
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 QUIZZES = Path(__file__).resolve().parent.parent / "quizzes"
+TITLE_STYLE = "font-weight:bold;line-height:1.5"
 RIGHT_STYLE = "color:#166534;font-weight:bold;line-height:1.5"
 QUESTION_STYLE = "font-weight:600;line-height:1.5;margin:8px 0 2px 0"  # prose, not code
 
@@ -53,8 +49,12 @@ def load_quiz(lesson: str) -> list[Question]:
     path = QUIZZES / f"{lesson}.toml"
     if not path.is_file():
         raise KitError("quiz_unknown", lesson=lesson, names=", ".join(available()))
+    try:
+        table = read_toml(path)
+    except TomlError as err:
+        raise _bad(path, err.detail) from None
     questions = []
-    for n, raw in enumerate(tomllib.loads(path.read_text("utf-8")).get("question", [])):
+    for n, raw in enumerate(table.get("question", [])):
         try:
             question = Question(
                 {lang: str(raw[lang]) for lang in messages.LANGUAGES},
@@ -69,16 +69,18 @@ def load_quiz(lesson: str) -> list[Question]:
                 },
             )
         except (KeyError, TypeError, ValueError) as missing:
-            raise KitError("quiz_bad_file", file=path.name,
-                           problem=f"question {n + 1}: {missing!r}") from None  # fmt: skip
+            raise _bad(path, f"question {n + 1}: {missing!r}") from None
         sizes = {len(c) for c in question.choices.values()}
         if len(sizes) != 1 or not 0 <= question.answer < sizes.pop():
-            raise KitError("quiz_bad_file", file=path.name,
-                           problem=f"question {n + 1}: choices or answer")  # fmt: skip
+            raise _bad(path, f"question {n + 1}: choices or answer")
         questions.append(question)
     if not questions:
-        raise KitError("quiz_bad_file", file=path.name, problem="no [[question]]")
+        raise _bad(path, "no [[question]]")
     return questions
+
+
+def _bad(path: Path, problem: str) -> KitError:
+    return KitError("quiz_bad_file", file=path.name, problem=problem)
 
 
 class Quiz(w.VBox):
@@ -90,7 +92,8 @@ class Quiz(w.VBox):
         self.first_try: dict[int, bool] = {}  # question -> right on the first pick
         self.feedback = [w.HTML() for _ in self.questions]
         self.radios = []
-        rows = [w.HTML(f"<b>{t('quiz_title', self.lang, n=len(self.questions))}</b>")]
+        title = t("quiz_title", self.lang, n=len(self.questions))
+        rows = [w.HTML(block(title, TITLE_STYLE))]
         for i, question in enumerate(self.questions):
             radio = w.RadioButtons(options=question.choices[self.lang], value=None,
                                    layout=w.Layout(width="auto"))  # fmt: skip
