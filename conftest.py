@@ -26,4 +26,20 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("KIT_THREADS", "1")
 os.environ.pop("KIT_MODEL", None)  # a plain load_model() follows the lesson's language
 
-pytest_plugins = ["tests.previews"]  # rendered lesson previews (build/previews/)
+pytest_plugins = ["tests.previews"]
+
+
+def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
+    """Skip nbval on an assignment source the nbgrader pipeline test already runs.
+
+    That test autogrades the reference (every cell, in a kernel) and asserts it has
+    no error output, so running it again under nbval only cost minutes of CI.
+    """
+    source = ROOT / "assignments" / "source"
+    if collection_path.suffix != ".ipynb" or collection_path.parent.parent != source:
+        return None
+    from tests.test_assignments import PIPELINED
+
+    if (collection_path.parent.name, collection_path.stem) in PIPELINED:
+        return True
+    return None  # rendered lesson previews (build/previews/)

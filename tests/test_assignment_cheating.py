@@ -1,6 +1,7 @@
 """Cheating and breakage in the nbgrader course: each case is graded fairly, none stops the batch.
 
-A file of its own so pytest-xdist (--dist loadfile) runs it beside the pipelines.
+A file of its own so pytest-xdist (--dist loadfile) runs it beside the pipelines; the
+students who game the grading itself are in test_assignment_gaming.py, beside this one.
 """
 
 from __future__ import annotations
@@ -66,29 +67,9 @@ def test_tampering_slow_and_broken_submissions_are_graded_fairly(tmp_path):
             reference,
             "q1-extractor",
             tricks
-            + answered(release, source).cells[_index(release, "q1-extractor")].source,
+            + answered(release, source).cells[index_of(release, "q1-extractor")].source,
         ),  # fmt: skip
     }
-    solution = reference.cells[_index(release, "q1-extractor")].source
-    weak = '\nextractor = kit.Prompt(model, "{text}", max_new_tokens=8)\n'
-    # Answers without a model: a Prompt subclass whose __call__ is a regular expression.
-    submissions["subclasser"] = edited(reference, "q1-extractor", solution + (
-        "\nimport re\n\n\nclass Regex(kit.Prompt):\n"
-        "    def __call__(self, row, **settings):\n"
-        "        text = row['text'] if isinstance(row, dict) else row\n"
-        "        name = re.search(r'[A-Z][a-z]+(?:-[a-z]+)?', text).group(0)\n"
-        "        age = int(re.search(r'\\d+', text).group(0))\n"
-        "        return '{\"name\": \"%s\", \"age\": %d}' % (name, age)\n\n\n"
-        "extractor = Regex(model, 'Sentence: {text}')\n"
-    ))  # fmt: skip
-    # A weak prompt, and the grading functions patched in the kernel to give 4 points;
-    # its honest twin hands in the same weak prompt without the patches.
-    submissions["patcher"] = edited(reference, "q1-extractor", solution + (
-        "\nfrom kit import grading\n"
-        "grading.Marks.total = lambda self: 4.0\n"
-        "grading.regenerate = lambda *a, **k: '{\"name\": \"Mina\", \"age\": 15}'\n"
-    ) + weak)  # fmt: skip
-    submissions["twin"] = edited(reference, "q1-extractor", solution + weak)
     for student, notebook in submissions.items():
         course.submit(A1, student, notebook)
     course.submit(A1, "ref", reference)
@@ -111,16 +92,9 @@ def test_tampering_slow_and_broken_submissions_are_graded_fairly(tmp_path):
     assert policy.read_text() == "[class]\ngenerations = 5\n"
     assert course.points(A1, "greedy")["q2-test"] == 3.0
     assert course.points(A1, "greedy")["q1-test"] == 0.0
-    # Grades mean what they say: the checks ran in a fresh process on the handed-in
-    # data, so the subclass is refused (0, with the fix in the feedback) and the
-    # patches change nothing: the patcher scores exactly what its honest twin does.
-    assert course.points(A1, "subclasser") == {"q1-test": 0.0, "q2-test": 3.0}
-    refused = (course.root / "feedback" / "subclasser" / A1 / "en.html").read_text()
-    assert "a class of your own made from kit.Prompt" in refused
-    assert course.points(A1, "patcher") == course.points(A1, "twin")
-    assert course.points(A1, "twin")["q1-test"] < 4.0
 
 
-def _index(notebook, grade_id: str) -> int:
+def index_of(notebook, grade_id: str) -> int:
+    """Return the position of the cell with `grade_id`."""
     return next(i for i, c in enumerate(notebook.cells)
                 if grading_meta(c).get("grade_id") == grade_id)  # fmt: skip

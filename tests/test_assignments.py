@@ -21,6 +21,8 @@ ASSIGNMENTS = sorted(p.name for p in (COURSE / "source").iterdir() if p.is_dir()
 NBGRADER = str(Path(sys.executable).with_name("nbgrader"))
 SOLUTION_LINE = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$", re.MULTILINE)
 LANGUAGE_CALL = re.compile(r'kit\.set_language\("(en|ko)"\)')
+# The sources run end to end through nbgrader here (conftest.py keeps nbval off them).
+PIPELINED = [(a, "en") for a in ASSIGNMENTS] + [("a1-prompt-basics", "ko")]
 
 
 def grading_meta(cell) -> dict:
@@ -151,8 +153,7 @@ def answered(release, source, cells: dict[str, str] | None = None):
     return notebook
 
 
-@pytest.mark.parametrize("assignment, lang", [(a, "en") for a in ASSIGNMENTS]
-                         + [("a1-prompt-basics", "ko")])  # fmt: skip
+@pytest.mark.parametrize("assignment, lang", PIPELINED)
 def test_release_submit_autograde_feedback(assignment, lang, tmp_path):
     """Do the reference, an empty and a partly right submission get their exact points?"""
     course = Course(tmp_path / "course", lang)
@@ -178,6 +179,12 @@ def test_release_submit_autograde_feedback(assignment, lang, tmp_path):
     course.grade(assignment)
 
     assert course.points(assignment, "ref") == tests
+    # The reference ran every cell without an error: nbval does not run these
+    # sources again (conftest.py), this run of them is their check.
+    graded = course.root / "autograded" / "ref" / assignment / f"{lang}.ipynb"
+    errors = [c.source[:60] for c in nbformat.read(graded, as_version=4).cells
+              if any(o.get("output_type") == "error" for o in c.get("outputs", []))]  # fmt: skip
+    assert errors == []
     assert course.points(assignment, "empty") == dict.fromkeys(tests, 0.0)
     assert course.points(assignment, "partial") == pytest.approx(partial["points"])
     assert 0 < sum(partial["points"].values()) < sum(tests.values())
