@@ -21,14 +21,16 @@ BATCH = 128
 def thread_counts() -> tuple[int, int]:
     """Return (decode threads, prompt threads): KIT_THREADS, else all cores but one.
 
-    Decoding on every core collapses when another process wants one (measured: 2
-    threads on 2 busy cores ran 5x slower than 1); reading the prompt does not.
+    llama.cpp's threads wait for each other by spinning, so using every core collapses
+    when another process wants one. Measured on 2 busy cores (load 5): decoding with 2
+    threads ran 5x slower than with 1, and reading a 400-token prompt took 37 s with 2
+    threads against 2.5 s with 1 (benchmarks/generate.py has the quiet figures).
     """
     cores = os.cpu_count() or 1
     wanted = os.environ.get("KIT_THREADS", "")
     if wanted.isdigit() and int(wanted) > 0:
         return int(wanted), int(wanted)
-    return max(1, cores - 1), cores
+    return max(1, cores - 1), max(1, cores - 1)
 
 
 class Runtime:
