@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import torch
 
@@ -87,6 +88,18 @@ def load_local(
     runner = pick_engine(hf_model, pad_id(tokenizer), gguf=gguf,
                          device=chosen_device, name=engine)  # fmt: skip
     return Model(hf_model, tokenizer, name=label, engine=runner)
+
+
+def weights_folder(name: str | None = None) -> tuple[Path, Path | None]:
+    """Return a model's folder of Hugging Face files and its weights file (a server's)."""
+    key = catalogue.canonical(name if name is not None else catalogue.default_name())
+    if key == catalogue.DEFAULT:
+        weights = bundled.open_weights(torch.float32)
+    elif (packaged := shipped(key)) is not None:
+        weights = open_shipped(packaged, torch.float32)[0]
+    else:
+        return Path(catalogue.resolve(name)), None
+    return weights.folder, weights.source
 
 
 def _load_folder(folder, name: str, dtype: torch.dtype):

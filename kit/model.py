@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -50,6 +51,12 @@ class Model:
         # What runs generation; the transformers model stays for logits and training.
         pad = pad_id(tokenizer)  # batches need one, whichever engine runs them
         self.engine = engine or TorchEngine(hf_model, pad)
+
+    def with_engine(self, engine: Engine, *, name: str | None = None) -> Model:
+        """Return this model (tokenizer, weights) run by another engine, e.g. a server's."""
+        twin = copy.copy(self)
+        twin.__dict__.update(engine=engine, name=name or self.name)
+        return twin
 
     @property
     def hf(self):
@@ -118,10 +125,8 @@ class Model:
         """Answer a message or a conversation; temperature=0 is greedy and repeatable."""
         conversation = checked_conversation(messages_or_text, system)
         hint_if_korean(self.name, conversation)
-        ids = self._chat_ids(conversation)
-        reply = self._generate_ids(
-            ids, max_new_tokens, temperature, top_p, top_k, seed, stream
-        )
+        reply = self._generate_ids(self._chat_ids(conversation), max_new_tokens,
+                                   temperature, top_p, top_k, seed, stream)  # fmt: skip
         return Reply(reply.strip(), **reply.details())
 
     def generate(
@@ -138,9 +143,8 @@ class Model:
         """Continue `prompt` as raw text (no chat template)."""
         check_text(prompt)
         ids = self.tokenizer(prompt, return_tensors="pt").input_ids
-        return self._generate_ids(
-            ids, max_new_tokens, temperature, top_p, top_k, seed, stream
-        )
+        return self._generate_ids(ids, max_new_tokens, temperature, top_p, top_k,
+                                  seed, stream)  # fmt: skip
 
     def next_token_probs(
         self, text: str, *, top: int = 10, tokens: Sequence[str] | None = None
@@ -151,7 +155,8 @@ class Model:
         asked = first_token_ids(self.tokenizer, tokens) if tokens is not None else None
         ids = self.tokenizer(text, return_tensors="pt").input_ids
         self._check_length(ids.shape[1], 0)
-        probs = torch.softmax(self.engine.next_token_logits(ids[0].tolist()), dim=-1)
+        logits = self.engine.next_token_logits(ids[0].tolist(), wanted=asked or ())
+        probs = torch.softmax(logits, dim=-1)
         if asked is not None:  # the candidates the student named, in their order
             values, top_ids = probs[asked], asked
         else:

@@ -65,7 +65,8 @@ def _serve(args: argparse.Namespace) -> int:
     flags = {
         "host": args.host, "port": args.port, "dir": args.dir, "model": args.model,
         "max_batch": args.max_batch, "per_student": args.per_student,
-        "workers": args.workers, "serial": args.serial or None,
+        "workers": args.workers, "serial": args.serial or None, "engine": args.engine,
+        "engine_url": args.engine_url, "vllm_python": args.vllm_python,
     }  # fmt: skip
     serve(ServiceConfig.from_env(flags))
     return 0
@@ -83,6 +84,15 @@ def _add_serve(sub) -> None:
     serve.add_argument("--per-student", type=int, help="requests in flight (default 4)")
     serve.add_argument("--workers", type=int, help="fine-tunes at once (default 1)")
     serve.add_argument("--serial", action="store_true", help="one row at a time")
+    serve.add_argument(
+        "--engine",
+        choices=("in-process", "vllm"),
+        help="what generates (default: KIT_SERVICE_ENGINE, in-process)",
+    )
+    serve.add_argument(
+        "--engine-url", help="a running vLLM server (default: start one)"
+    )
+    serve.add_argument("--vllm-python", help="managed vLLM: the Python that has vllm")
     serve.set_defaults(func=_serve)
 
 

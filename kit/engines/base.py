@@ -33,6 +33,8 @@ class Engine(ABC):
     label: str = "?"
     #: The most tokens (prompt + answer) the engine holds, if tighter than the model's.
     context: int | None = None
+    #: Sampling draws from this process's torch generator (a server draws its own).
+    local_rng: bool = True
 
     @abstractmethod
     def generate(
@@ -51,8 +53,14 @@ class Engine(ABC):
         """
 
     @abstractmethod
-    def next_token_logits(self, ids: Sequence[int]) -> torch.Tensor:
-        """Return the float32 logits of the token that would follow `ids`."""
+    def next_token_logits(
+        self, ids: Sequence[int], *, wanted: Sequence[int] = ()
+    ) -> torch.Tensor:
+        """Return the float32 logits of the token that would follow `ids`.
+
+        An engine that only sees the top of the distribution (a server's logprobs)
+        makes sure the ids in `wanted` are exact too; the others ignore it.
+        """
 
     @abstractmethod
     def with_lora(self, peft_model) -> Engine:

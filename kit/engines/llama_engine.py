@@ -83,7 +83,9 @@ class LlamaCppEngine(Engine):
                 answers.append(self._one(list(row), sampling, stops, streamer, abort))
         return answers
 
-    def next_token_logits(self, ids: Sequence[int]) -> torch.Tensor:
+    def next_token_logits(
+        self, ids: Sequence[int], *, wanted: Sequence[int] = ()
+    ) -> torch.Tensor:
         """Return the float32 logits after `ids` as llama.cpp computes them."""
         runtime = self.runtime
         with runtime.lock:
@@ -169,9 +171,11 @@ class LlamaLoraEngine(Engine):
             rows, sampling, stops, streamer=streamer, abort=abort
         )
 
-    def next_token_logits(self, ids: Sequence[int]) -> torch.Tensor:
+    def next_token_logits(
+        self, ids: Sequence[int], *, wanted: Sequence[int] = ()
+    ) -> torch.Tensor:
         """Return the float32 logits after `ids`, with the adapter applied."""
-        return self.current().next_token_logits(ids)
+        return self.current().next_token_logits(ids, wanted=wanted)
 
     def current(self) -> Engine:
         """Return the engine for the adapter's weights as they are now.

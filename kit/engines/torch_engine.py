@@ -44,7 +44,9 @@ class TorchEngine(Engine):
             )
         return [until_stop(row.tolist(), stops) for row in out[:, ids.shape[1] :]]
 
-    def next_token_logits(self, ids: Sequence[int]) -> torch.Tensor:
+    def next_token_logits(
+        self, ids: Sequence[int], *, wanted: Sequence[int] = ()
+    ) -> torch.Tensor:
         """Return the float32 logits after `ids`, from one forward pass."""
         tensor = torch.tensor([list(ids)], dtype=torch.long, device=self.hf.device)
         with torch.inference_mode():

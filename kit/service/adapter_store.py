@@ -35,9 +35,12 @@ from kit.service.adapter_names import (
 class AdapterStore:
     """Adapters per student on disk: save, open (cached), list, copy, share."""
 
-    def __init__(self, root: Path, base: Model, *, cache_size: int = 8) -> None:
+    def __init__(
+        self, root: Path, base: Model, *, cache_size: int = 8, served=None
+    ) -> None:
         self.root = Path(root)
         self.base = base
+        self.served = served  # VllmAdapters: a server loads the files itself
         self.cache_size = cache_size
         self._cache: OrderedDict[str, tuple[tuple, Adapter]] = OrderedDict()
         self._lock = threading.Lock()  # the cache, and copy's check-then-create
@@ -103,20 +106,30 @@ class AdapterStore:
                     self._cache.move_to_end(key)
                     return hit[1]
             try:
-                with RNG_LOCK:  # peft draws LoRA's initial weights before it loads them
-                    adapter = attach(self.base, target)
+                adapter = self._load(key, target, stamp)
                 break
             except (OSError, KitError, ValueError):
                 if attempt == 2 or folder.resolve() == target:
                     raise
                 # else: re-saved (and the old folder removed) while we read; again
-        adapter.losses = list(adapter.manifest.pop("losses", []))
+        if isinstance(adapter, Adapter):
+            adapter.losses = list(adapter.manifest.pop("losses", []))
         with self._lock:
             self._cache[key] = (stamp, adapter)
             self._cache.move_to_end(key)
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
         return adapter
+
+    def _load(self, key: str, target: Path, stamp: tuple) -> Model:
+        if self.served is None:
+            with RNG_LOCK:  # peft draws LoRA's initial weights before it loads them
+                return attach(self.base, target)
+        manifest = read_manifest(target)
+        if manifest.get("base_fingerprint") != self.base.fingerprint():
+            raise KitError("adapter_wrong_base", path=key,
+                           made_for=manifest.get("base", "?"), base=self.base.name)  # fmt: skip
+        return self.served.model_for(key, target, stamp)
 
     def info(self, requester: str, adapter_id: str, *, teacher: bool = False) -> dict:
         """Return id, owner, name, shared, manifest and losses of one adapter."""

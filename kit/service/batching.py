@@ -8,7 +8,6 @@ import threading
 import time
 from collections import OrderedDict, deque
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 
 import torch
 
@@ -17,8 +16,8 @@ from kit.errors import QuotaExceeded, ServiceUnavailable, SettingError
 from kit.ledger.policy import Policy
 from kit.ledger.store import Ledger
 from kit.model import Model
-from kit.results import Reply
 from kit.rng import RNG_LOCK
+from kit.service.batch_rows import Request, Row, compatible, fail, resolve
 
 log = logging.getLogger(__name__)
 SETTINGS = ("max_new_tokens", "temperature", "top_p", "top_k", "seed")
@@ -26,31 +25,6 @@ SETTINGS = ("max_new_tokens", "temperature", "top_p", "top_k", "seed")
 
 class TooBusy(QuotaExceeded):
     """This student already has as many requests in flight as allowed (HTTP 429)."""
-
-
-@dataclass(eq=False)
-class _Request:
-    """One submit(): its rows, the replies so far, and the future to resolve."""
-
-    student: str
-    model: Model
-    settings: dict
-    future: concurrent.futures.Future
-    replies: list[Reply | None] = field(default_factory=list)
-    waiting: int = 0  # rows not answered yet
-
-    @property
-    def seeded(self) -> bool:
-        """Return True when sampling with a seed: its rows batch only together."""
-        return self.settings["temperature"] > 0 and self.settings["seed"] is not None
-
-
-@dataclass(eq=False)
-class _Row:
-    request: _Request
-    index: int
-    ids: torch.Tensor
-    fits: bool  # prompt + max_new_tokens within the context: no clamp by neighbours
 
 
 class Batcher:
@@ -65,14 +39,23 @@ class Batcher:
         window: float = 0.3,
         settle: float = 0.05,
         serial: bool = False,
+        parallel: int = 1,
     ) -> None:
         self.model = model
+        # Batches at the engine at once: 1 in process; a server (vLLM) batches itself,
+        # so several go at once and it schedules them together.
+        self.parallel = max(1, parallel)
+        self._slots = threading.BoundedSemaphore(self.parallel)
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            self.parallel, thread_name_prefix="kit-batch"
+        )
+        self._running: set[concurrent.futures.Future] = set()
         self.max_batch = 1 if serial else max_batch
         self.per_student = per_student
         self.window, self.settle = window, settle
         # The service charges each student around submit(); the worker charges nobody.
         self._exempt = quota.Quota(Policy(), Ledger("sqlite://"), "baeum", exempt=True)
-        self._queues: OrderedDict[str, deque[_Row]] = OrderedDict()  # turn order
+        self._queues: OrderedDict[str, deque[Row]] = OrderedDict()  # turn order
         self._in_flight: dict[str, int] = {}
         self._lock = threading.Lock()
         self._work = threading.Condition(self._lock)
@@ -102,11 +85,16 @@ class Batcher:
             self._queues.clear()
             self._work.notify_all()
         for row in queued:
-            _fail(row.request.future, ServiceUnavailable("service_stopping"))
+            fail(row.request.future, ServiceUnavailable("service_stopping"))
         if self._thread is not None:
+            started = time.monotonic()
             self._thread.join(grace)
+            left = max(0.0, grace - (time.monotonic() - started))
+            concurrent.futures.wait(list(self._running), left)
             self._abort.set()
             self._thread.join(timeout)
+            concurrent.futures.wait(list(self._running), timeout)
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def submit(
         self,
@@ -126,7 +114,7 @@ class Batcher:
             # One student's over-long prompt must not fail a batch shared with others.
             model._check_length(int(row.shape[0]), 1)
         future: concurrent.futures.Future = concurrent.futures.Future()
-        request = _Request(student, model, settings, future, [None] * len(rows))
+        request = Request(student, model, settings, future, [None] * len(rows))
         request.waiting = len(rows)
         limit = model.context_length - settings["max_new_tokens"]
         with self._work:
@@ -137,7 +125,7 @@ class Batcher:
             self._in_flight[student] = self._in_flight.get(student, 0) + 1
             queue = self._queues.setdefault(student, deque())
             for i, ids in enumerate(rows):
-                queue.append(_Row(request, i, ids, int(ids.shape[0]) <= limit))
+                queue.append(Row(request, i, ids, int(ids.shape[0]) <= limit))
             self._work.notify()
         future.add_done_callback(lambda _: self._release(student))
         return future
@@ -164,13 +152,30 @@ class Batcher:
                     self._work.wait()
             if self._stopping.is_set():
                 return
+            # Rows keep queueing (and take turns) while every slot is busy.
+            while not self._slots.acquire(timeout=0.5):
+                if self._stopping.is_set():
+                    return
             self._gather()
             with self._work:
                 if self._stopping.is_set():
+                    self._slots.release()
                     return
                 batch = self._next_batch()
-            if batch:
-                self._answer(batch)
+            if not batch:
+                self._slots.release()
+            elif self.parallel == 1:
+                self._answer_in_slot(batch)
+            else:
+                running = self._pool.submit(self._answer_in_slot, batch)
+                self._running.add(running)
+                running.add_done_callback(self._running.discard)
+
+    def _answer_in_slot(self, batch: list[Row]) -> None:
+        try:
+            self._answer(batch)
+        finally:
+            self._slots.release()
 
     def _gather(self) -> None:
         """Let requests sent together arrive: until none comes for `settle` seconds.
@@ -193,19 +198,19 @@ class Batcher:
             seen = queued
             self._stopping.wait(min(self.settle, max(0.0, deadline - time.monotonic())))
 
-    def _next_batch(self) -> list[_Row]:
+    def _next_batch(self) -> list[Row]:
         """Take rows round-robin, one per student a turn, compatible with the first."""
         self._drop_finished()
         if not self._queues:
             return []
         lead = next(iter(self._queues.values()))[0]
-        batch: list[_Row] = []
+        batch: list[Row] = []
         while len(batch) < self.max_batch:
             taken = False
             for queue in self._queues.values():
                 if len(batch) >= self.max_batch:
                     break
-                if queue and _compatible(lead, queue[0]):
+                if queue and compatible(lead, queue[0]):
                     batch.append(queue.popleft())
                     taken = True
                     if lead.request.seeded or not lead.fits:
@@ -227,16 +232,17 @@ class Batcher:
             else:
                 del self._queues[student]
 
-    def _answer(self, batch: list[_Row]) -> None:
+    def _answer(self, batch: list[Row]) -> None:
         """Generate one batch and hand each reply to its request."""
         lead = batch[0].request
         settings = dict(lead.settings)
         sampled = settings["temperature"] > 0
         if not sampled:
             settings["seed"] = None  # greedy: a seed changes nothing, so touch no RNG
+        # Sampling here draws from torch's one generator, shared with jobs (kit.rng).
+        local = sampled and lead.model.engine.local_rng
         try:
-            # Sampling draws from torch's one generator, shared with jobs (kit.rng).
-            with quota.acting_as(self._exempt), RNG_LOCK if sampled else nullcontext():
+            with quota.acting_as(self._exempt), RNG_LOCK if local else nullcontext():
                 replies = lead.model._generate_batch(
                     [row.ids for row in batch], settings, stream=False,
                     abort=self._abort,
@@ -246,7 +252,7 @@ class Batcher:
         except Exception as error:  # the batch's requests get it
             log.warning("batch of %d rows failed: %r", len(batch), error)
             for row in batch:
-                _fail(row.request.future, error)
+                fail(row.request.future, error)
             return
         with self._lock:
             self._stats["batches"] += 1
@@ -257,34 +263,4 @@ class Batcher:
             request.replies[row.index] = reply
             request.waiting -= 1
             if request.waiting == 0:
-                _resolve(request.future, request.replies)
-
-
-def _compatible(lead: _Row, row: _Row) -> bool:
-    """Return True when `row` can share a generate call with `lead`, unchanged."""
-    if row is lead:
-        return True
-    if lead.request.seeded or row.request.seeded:
-        # Same seed, same text as local mode: only the rows of this one request.
-        return row.request is lead.request
-    if row.request.model is not lead.request.model or not (lead.fits and row.fits):
-        return False
-    a, b = lead.request.settings, row.request.settings
-    knobs = ("max_new_tokens", "temperature")
-    if a["temperature"] > 0:  # greedy ignores top_p and top_k
-        knobs += ("top_p", "top_k")
-    return all(a[k] == b[k] for k in knobs)
-
-
-def _resolve(future: concurrent.futures.Future, value: object) -> None:
-    try:
-        future.set_result(value)
-    except concurrent.futures.InvalidStateError:
-        pass  # cancelled by the caller meanwhile
-
-
-def _fail(future: concurrent.futures.Future, error: BaseException) -> None:
-    try:
-        future.set_exception(error)
-    except concurrent.futures.InvalidStateError:
-        pass  # already answered, failed or cancelled
+                resolve(request.future, request.replies)

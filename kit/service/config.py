@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 DEFAULT_PORT = 8765
 DEFAULT_PREFIX = "/services/baeum/"
+ENGINES = ("in-process", "vllm")
 
 
 def _default_dir() -> Path:
@@ -41,6 +42,10 @@ class ServiceConfig:
     max_conversations: int = 256  # conversations of one chat_batch request
     max_body_size: int = 8 * 1024 * 1024
     stale_after: float = 600.0  # seconds before a crashed request's reservation expires
+    engine: str = "in-process"  # or "vllm": generation handed to a vLLM server
+    engine_url: str | None = None  # a running vLLM server; None: start one (managed)
+    vllm_python: str | None = None  # managed: the Python that has vllm (its own venv)
+    max_lora_rank: int = 64  # managed: the largest student adapter vLLM accepts
 
     def __post_init__(self) -> None:
         self.dir = Path(self.dir).expanduser()
@@ -53,6 +58,12 @@ class ServiceConfig:
             self.prefix = "/" + self.prefix
         if not self.prefix.endswith("/"):
             self.prefix += "/"
+        self.engine = self.engine.strip().lower()
+        if self.engine not in ENGINES:
+            from kit.errors import SettingError
+
+            raise SettingError("engine_unknown_service", value=self.engine,
+                               names=", ".join(ENGINES))  # fmt: skip
 
     @property
     def adapters_dir(self) -> Path:
@@ -92,6 +103,10 @@ class ServiceConfig:
             values["prefix"] = env["JUPYTERHUB_SERVICE_PREFIX"]
         if env.get("JUPYTERHUB_SERVICE_NAME"):
             values["service_name"] = env["JUPYTERHUB_SERVICE_NAME"]
+        for name, key in (("engine", "KIT_SERVICE_ENGINE"), ("engine_url", "KIT_VLLM_URL"),
+                          ("vllm_python", "KIT_VLLM_PYTHON")):  # fmt: skip
+            if env.get(key):
+                values[name] = env[key]
         if env.get("KIT_TEACHER_GROUP"):
             values["teacher_group"] = env["KIT_TEACHER_GROUP"]
         known = {f.name for f in fields(cls)}

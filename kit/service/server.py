@@ -26,6 +26,7 @@ from kit.quota import Quota
 from kit.results import Reply
 from kit.service.config import ServiceConfig
 from kit.service.http import MissingHandler, log
+from kit.service.vllm_setup import start_vllm
 
 STOP_SECONDS = 30.0  # how long a stop waits for the requests in flight
 
@@ -39,7 +40,9 @@ class Service:
         from kit.service.jobs import JobQueue
 
         self.config = config
-        self.model = model
+        # With vLLM, vLLM generates; this process trains and tokenizes.
+        self.vllm = start_vllm(config, model) if config.engine == "vllm" else None
+        self.model = model = self.vllm.model if self.vllm else model
         self.auth = auth
         self.stopping = False
         config.dir.mkdir(parents=True, exist_ok=True)
@@ -52,13 +55,16 @@ class Service:
         # thread of their own (the batcher's thread does the generating).
         self.io = ThreadPoolExecutor(4, thread_name_prefix="kit-service-io")
         self.tokens = ThreadPoolExecutor(1, thread_name_prefix="kit-service-tokens")
+        # A server batches what arrives together itself: several batches at once.
+        parallel = {} if self.vllm is None else {"parallel": 4, "window": 0.05}
         self.batcher = Batcher(model, max_batch=config.max_batch,
-                               per_student=config.per_student, serial=config.serial)  # fmt: skip
-        self.store = AdapterStore(config.adapters_dir, model)
+                               per_student=config.per_student, serial=config.serial,
+                               **parallel)  # fmt: skip
+        served = self.vllm.adapters if self.vllm else None
+        self.store = AdapterStore(config.adapters_dir, model, served=served)
         self.jobs = JobQueue(model, self.store, config.jobs_dir, self.quota,
                              workers=config.workers, max_rows=config.max_rows)  # fmt: skip
-        self._in_flight = 0
-        self._stopped = False
+        self._in_flight, self._stopped = 0, False
         self._idle = threading.Condition()
         self._info: dict | None = None
 
@@ -85,6 +91,8 @@ class Service:
         self.io.shutdown(wait=True)
         self.tokens.shutdown(wait=True)
         self.ledger.engine.dispose()
+        if self.vllm is not None:
+            self.vllm.stop()  # the server, if the service started it
 
     def request_started(self) -> None:
         with self._idle:
@@ -194,14 +202,12 @@ class Service:
         if self._info is None:
             model = self.model
             self._info = {
-                "name": model.name,
-                "fingerprint": model.fingerprint(),
+                "name": model.name, "fingerprint": model.fingerprint(),
                 "context_length": model.context_length,
-                "parameters": model.parameter_count(),
-                "device": str(model.device),
+                "parameters": model.parameter_count(), "device": str(model.device),
                 "dtype": str(model.dtype).removeprefix("torch."),
-                "version": kit.__version__,
-            }
+                "engine": model.engine.label, "version": kit.__version__,
+            }  # fmt: skip
         # Batches run so far: how well the class's requests share the model.
         return {**self._info, "batching": self.batcher.stats()}
 
@@ -216,7 +222,9 @@ def make_app(
     if auth is None:
         auth = hub_auth()
     if model is None:  # the weights themselves, even where KIT_SERVICE_URL is set
-        model = load_local(config.model)
+        # vLLM: this process keeps the torch model (training), no llama.cpp copy.
+        local_engine = "transformers" if config.engine == "vllm" else None
+        model = load_local(config.model, engine=local_engine)
     service = Service(config, model, auth)
     service.start()
     p = config.prefix
