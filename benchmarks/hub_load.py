@@ -1,13 +1,15 @@
 """Hub mode under load: 16 students chatting at once against one Baeum service.
 
 Run: .venv/bin/python benchmarks/hub_load.py [--students 16] [--rounds 3] [--tokens 48]
+     [--engine vllm]  (adds the service on a vLLM server it starts from .venv/vllm)
 
 In the same run it measures the service as shipped (fair batches) and the same
 service handling one request at a time (`kit serve --serial`), each in its own
 process on this machine, with the same prompts. Identity comes from a stand-in for
 the hub (the service's auth is exercised for real in tests/test_hub_e2e.py).
 Targets: aggregate tokens/s at least 4x the one-at-a-time figure, p95 latency
-reported, no request lost, every student's ledger exact afterwards. It also prints
+reported, no request lost, every student's ledger exact afterwards; with vLLM at
+least 2x the in-process service's aggregate. It also prints
 the memory of the service against 16 kernels that each hold the model (summed PSS:
 memory shared between processes is counted once).
 """
@@ -59,12 +61,17 @@ class FakeHub:
         return self.users.get(token)
 
 
-def serve(port: int, folder: Path, serial: bool, students: int) -> None:
+ROOT = Path(__file__).resolve().parents[1]
+VLLM_PYTHON = str(ROOT / ".venv/vllm/bin/python")
+
+
+def serve(port: int, folder: Path, serial: bool, students: int, engine: str) -> None:
     """Run one service until killed (the child process of main)."""
     from kit.service.config import ServiceConfig
     from kit.service.server import http_server, make_app
 
-    config = ServiceConfig(dir=folder, port=port, serial=serial)
+    vllm = {"vllm_python": VLLM_PYTHON} if engine == "vllm" else {}
+    config = ServiceConfig(dir=folder, port=port, serial=serial, engine=engine, **vllm)
     names = [student(i) for i in range(students)] + [TEACHER]
 
     async def run() -> None:
@@ -74,7 +81,9 @@ def serve(port: int, folder: Path, serial: bool, students: int) -> None:
     asyncio.run(run())
 
 
-def start(serial: bool, students: int, folder: Path) -> tuple[subprocess.Popen, str]:
+def start(
+    serial: bool, students: int, folder: Path, engine: str = "in-process"
+) -> tuple[subprocess.Popen, str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -82,10 +91,11 @@ def start(serial: bool, students: int, folder: Path) -> tuple[subprocess.Popen, 
     (folder / "quota.toml").write_text("[class]\ngenerations = -1\ntokens = -1\n")
     process = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(port), str(folder),
-         "--students", str(students)] + (["--serial"] if serial else []),
+         "--students", str(students), "--engine", engine]
+        + (["--serial"] if serial else []),
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/services/baeum/"
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + 600  # a vLLM start: 60-200 s
     while time.monotonic() < deadline:
         try:
             if httpx.get(url + "api/info", headers=auth(TEACHER)).status_code == 200:
@@ -93,7 +103,7 @@ def start(serial: bool, students: int, folder: Path) -> tuple[subprocess.Popen, 
         except httpx.HTTPError:
             time.sleep(0.5)
     process.kill()
-    raise SystemExit("the service did not start within 180 s")
+    raise SystemExit("the service did not start within 600 s")
 
 
 def auth(name: str) -> dict[str, str]:
@@ -146,7 +156,10 @@ def chat_all(url: str, students: int, rounds: int, tokens: int) -> dict:
 
 
 def pss_mb(pid: int) -> float:
-    return psutil.Process(pid).memory_full_info().pss / 1e6
+    """Return the PSS of a process and its children (a managed vLLM server too)."""
+    root = psutil.Process(pid)
+    tree = [root, *root.children(recursive=True)]
+    return sum(p.memory_full_info().pss for p in tree) / 1e6
 
 
 KERNEL = """
@@ -186,16 +199,25 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=48)
     parser.add_argument("--serve", nargs=2, metavar=("PORT", "DIR"))
     parser.add_argument("--serial", action="store_true")
+    parser.add_argument(
+        "--engine", choices=("in-process", "vllm"), default="in-process"
+    )
     args = parser.parse_args()
     if args.serve:
-        serve(int(args.serve[0]), Path(args.serve[1]), args.serial, args.students)
+        serve(int(args.serve[0]), Path(args.serve[1]), args.serial, args.students,
+              args.engine)  # fmt: skip
         return
     work = Path(tempfile.mkdtemp(prefix="hub-load-"))
     print(f"{args.students} students × {args.rounds} chats, {args.tokens} new tokens, "
           f"greedy, {psutil.cpu_count()} CPUs\n")  # fmt: skip
     results = {}
-    for label, serial in (("one request at a time", True), ("Baeum service", False)):
-        process, url = start(serial, args.students, work / label.replace(" ", "-"))
+    runs = [("one request at a time", True, "in-process"),
+            ("Baeum service", False, "in-process")]  # fmt: skip
+    if args.engine == "vllm":
+        runs.append(("Baeum service on vLLM", False, "vllm"))
+    for label, serial, engine in runs:
+        folder = work / label.replace(" ", "-")
+        process, url = start(serial, args.students, folder, engine)
         try:
             results[label] = chat_all(url, args.students, args.rounds, args.tokens)
             results[label]["pss"] = pss_mb(process.pid)
@@ -214,6 +236,12 @@ def main() -> None:
     print(f"\naggregate throughput: {ratio:.1f}x one-at-a-time (target ≥ 4x) "
           f"{'✓' if ratio >= 4 else '✗'}")  # fmt: skip
     print(f"batching: {json.dumps(shipped['batching'])}")
+    if "Baeum service on vLLM" in results:
+        on_vllm = results["Baeum service on vLLM"]["tokens_per_s"]
+        over = on_vllm / shipped["tokens_per_s"]
+        print(f"on vLLM: {over:.1f}x the in-process service (target ≥ 2x) "
+              f"{'✓' if over >= 2 else '✗'}; {on_vllm / base['tokens_per_s']:.1f}x "
+              f"one-at-a-time")  # fmt: skip
     for r in results.values():
         for line in r["lost"][:5]:
             print("lost:", line)

@@ -37,7 +37,9 @@ NEEDS_SHARED = pytest.mark.skipif(
 def _manifest_docs() -> list[tuple[str, dict]]:
     found = []
     for path in sorted(Z2JH.rglob("*.yaml")):
-        if path.name == "values.yaml":  # Helm values, not a Kubernetes object
+        # Helm values and patches are not whole Kubernetes objects (patches are
+        # checked merged into their object, below).
+        if path.name == "values.yaml" or path.name.endswith("-patch.yaml"):
             continue
         for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
             if doc:
@@ -68,6 +70,39 @@ def _service_pod() -> tuple[dict, dict]:
 
 def _matches(selector: dict, labels: dict) -> bool:
     return all(labels.get(k) == v for k, v in selector["matchLabels"].items())
+
+
+# The merge keys of the lists a strategic-merge patch may touch (Kubernetes' API:
+# patchMergeKey); any other list would be replaced whole, which no patch here does.
+MERGE_KEYS = {"containers": "name", "env": "name", "volumeMounts": "mountPath",
+              "volumes": "name", "ports": "containerPort"}  # fmt: skip
+VLLM_PATCH = Z2JH / "optional" / "vllm-service-patch.yaml"
+
+
+def _merge(live: object, patch: object, key: str = "") -> object:
+    """Return `live` with `patch` applied as `kubectl patch` (strategic merge) does."""
+    if isinstance(patch, dict) and isinstance(live, dict):
+        merged = dict(live)
+        for name, value in patch.items():
+            merged[name] = _merge(live[name], value, name) if name in live else value
+        return merged
+    if isinstance(patch, list):
+        assert key in MERGE_KEYS, f"a patch replaces the list {key!r} whole"
+        merged = list(live) if isinstance(live, list) else []
+        field = MERGE_KEYS[key]
+        for item in patch:
+            at = [i for i, old in enumerate(merged) if old[field] == item[field]]
+            if at:
+                merged[at[0]] = _merge(merged[at[0]], item)
+            else:
+                merged.append(item)
+        return merged
+    return patch
+
+
+def _patched(kind: str, name: str, patch: Path) -> dict:
+    return _merge(copy.deepcopy(OBJECTS[(kind, name)]),
+                  yaml.safe_load(patch.read_text(encoding="utf-8")))  # fmt: skip
 
 
 # --- Kubernetes manifests ---------------------------------------------------------
@@ -211,6 +246,154 @@ def test_students_reach_the_service_and_nothing_else_of_ours():
         assert _matches(policy["podSelector"], _pod(kind, name)["metadata"]["labels"])
         sources = [p["podSelector"] for rule in policy["ingress"] for p in rule["from"]]
         assert sources and all(_matches(s, labels) for s in sources)
+
+
+# --- vLLM as the service's engine (optional/) ---------------------------------------
+
+
+def _vllm() -> tuple[dict, dict]:
+    pod = _pod("Deployment", "baeum-vllm")["spec"]
+    (container,) = pod["containers"]
+    return pod, container
+
+
+def _flag(args: list[str], name: str) -> str:
+    assert args.count(name) == 1, name
+    return args[args.index(name) + 1]
+
+
+def _mounts(pod: dict, container: dict) -> dict[str, dict]:
+    """Return each claim's mount in a container: {claim: the volumeMount}."""
+    claims = {v["name"]: v["persistentVolumeClaim"]["claimName"]
+              for v in pod.get("volumes", []) if "persistentVolumeClaim" in v}  # fmt: skip
+    return {claims[m["name"]]: m for m in container.get("volumeMounts", [])
+            if m["name"] in claims}  # fmt: skip
+
+
+def _patched_service() -> tuple[dict, dict, dict[str, str]]:
+    """Return the service's pod spec and container with the vLLM patch, and its env."""
+    pod = _patched("Deployment", SERVICE, VLLM_PATCH)["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = dict(OBJECTS[("ConfigMap", "baeum-config")]["data"])  # envFrom, then env
+    env.update({k: v["value"] for k, v in _env(container).items() if "value" in v})
+    return pod, container, env
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+def test_vllm_patch_gives_a_valid_service_deployment(version):
+    """Does the patched Deployment still validate, with its one container and claims?"""
+    patched = _patched("Deployment", SERVICE, VLLM_PATCH)
+    kubernetes_validate.validate(patched, version, strict=True)
+    pod = patched["spec"]["template"]["spec"]
+    assert [c["name"] for c in pod["containers"]] == ["baeum"]  # merged, not added
+    claims = {name for kind, name in OBJECTS if kind == "PersistentVolumeClaim"}
+    for volume in pod["volumes"]:
+        assert volume["persistentVolumeClaim"]["claimName"] in claims
+
+
+def test_merge_emulation_matches_kubectl_on_lists():
+    """Does the patch helper merge env by name (a real kubectl patch does), not replace?"""
+    live = {"env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]}
+    patch = {"env": [{"name": "B", "value": "3"}, {"name": "C", "value": "4"}]}
+    assert _merge(live, patch)["env"] == [{"name": "A", "value": "1"},
+        {"name": "B", "value": "3"}, {"name": "C", "value": "4"}]  # fmt: skip
+    with pytest.raises(AssertionError):
+        _merge({"args": ["a"]}, {"args": ["b"]})  # would replace: not emulated
+
+
+def test_service_reaches_vllm_through_its_service():
+    """Is KIT_VLLM_URL the baeum-vllm Service's name and port, leading to vLLM's port?"""
+    from kit.service.config import ServiceConfig
+
+    _, _, env = _patched_service()
+    config = ServiceConfig.from_env(env=env)
+    assert config.engine == "vllm"
+    assert config.engine_url == env["KIT_VLLM_URL"]
+    url = urlparse(config.engine_url)
+    assert url.scheme == "http" and url.path in ("", "/")
+    service = OBJECTS[("Service", url.hostname)]
+    (port,) = [p for p in service["spec"]["ports"] if p["port"] == url.port]
+    pod, container = _vllm()
+    labels = _pod("Deployment", url.hostname)["metadata"]["labels"]
+    assert _matches({"matchLabels": service["spec"]["selector"]}, labels)
+    (target,) = [p for p in container["ports"] if p["name"] == port["targetPort"]]
+    assert int(_flag(container["args"], "--port")) == target["containerPort"]
+    # vLLM admits the service pod on that port (and nothing else: see above).
+    policy = OBJECTS[("NetworkPolicy", url.hostname)]["spec"]
+    assert [p["port"] for r in policy["ingress"] for p in r["ports"]] == [
+        target["containerPort"]
+    ]
+
+
+def test_vllm_flags_fit_what_the_service_asks():
+    """LoRA on, a rank limit the service's adapters fit, logprobs for top=100?"""
+    from dataclasses import fields
+
+    from kit.service.config import ServiceConfig
+    from kit.service.vllm_adapters import ZERO
+
+    (rank,) = [f.default for f in fields(ServiceConfig) if f.name == "max_lora_rank"]
+    args = _vllm()[1]["args"]
+    assert "--enable-lora" in args
+    assert int(_flag(args, "--max-lora-rank")) >= rank
+    assert int(_flag(args, "--max-logprobs")) >= 100  # next_token_probs(top=100)
+    assert int(_flag(args, "--max-cpu-loras")) >= int(_flag(args, "--max-loras"))
+    assert _flag(args, "--generation-config") == "vllm"  # no folder's sampling defaults
+    assert _flag(args, "--served-model-name") != ZERO  # that name is the zero adapter
+    env = _env(_vllm()[1])
+    assert env["VLLM_ALLOW_RUNTIME_LORA_UPDATING"]["value"] == "True"
+    assert env["HF_HUB_OFFLINE"]["value"] == "1"
+
+
+def test_adapter_paths_the_service_sends_resolve_in_the_vllm_pod():
+    """Is baeum-data mounted whole at one path in both pods, with the service dir in it?"""
+    from kit.service.config import ServiceConfig
+
+    pod, container, env = _patched_service()
+    ours = _mounts(pod, container)["baeum-data"]
+    theirs = _mounts(*_vllm())["baeum-data"]
+    assert ours["mountPath"] == theirs["mountPath"]
+    assert "subPath" not in ours and "subPath" not in theirs
+    assert theirs.get("readOnly") is True  # vLLM never writes students' work
+    root = Path(theirs["mountPath"])
+    config = ServiceConfig.from_env(env=env)
+    zero = config.dir / "vllm" / "adapters"  # where VllmAdapters makes its zero adapter
+    for sent in (config.adapters_dir, zero):
+        assert sent.is_absolute() and sent.is_relative_to(root), sent
+
+
+def test_vllm_serves_the_model_folder_the_service_loads():
+    """Is vLLM's model the service's KIT_MODEL, on the same claim at the same path?"""
+    from kit.service.config import ServiceConfig
+
+    pod, container, env = _patched_service()
+    vllm_pod, vllm = _vllm()
+    folder = vllm["args"][0]  # `vllm serve MODEL`
+    assert vllm["command"] == ["vllm", "serve"] and not folder.startswith("-")
+    assert ServiceConfig.from_env(env=env).model == folder
+    ours, theirs = _mounts(pod, container), _mounts(vllm_pod, vllm)
+    (claim,) = [c for c, m in theirs.items() if Path(folder).is_relative_to(
+        m["mountPath"])]  # fmt: skip
+    assert ours[claim]["mountPath"] == theirs[claim]["mountPath"]
+
+
+def test_guide_names_the_env_the_service_reads():
+    """Is each KIT_ variable the guide gives for vLLM one ServiceConfig.from_env reads?"""
+    from kit.service.config import ServiceConfig
+
+    text = "".join(_text(doc) for doc in DOCS)
+    named = set(re.findall(r"\bKIT_(?:SERVICE_ENGINE|VLLM_[A-Z_]+)\b", text))
+    patch = yaml.safe_load(VLLM_PATCH.read_text(encoding="utf-8"))
+    (container,) = patch["spec"]["template"]["spec"]["containers"]
+    patched = set(_env(container))
+    assert patched - {"KIT_MODEL"} <= named  # the guide explains what the patch sets
+    default = ServiceConfig.from_env(env={})
+    for name in named | patched:
+        value = "vllm" if name == "KIT_SERVICE_ENGINE" else "/srv/x"
+        assert ServiceConfig.from_env(env={name: value}) != default, name
+    both = {"KIT_SERVICE_ENGINE": "vllm", "KIT_VLLM_URL": "http://baeum-vllm:8000"}
+    config = ServiceConfig.from_env(env=both)
+    assert (config.engine, config.engine_url) == ("vllm", both["KIT_VLLM_URL"])
 
 
 @NEEDS_SHARED

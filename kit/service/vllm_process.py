@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -90,21 +91,23 @@ class ManagedVllm:
     def start(self, wait: bool = True) -> None:
         """Start the server (and its watcher); with `wait`, return once it answers."""
         self._spawn()
+        if wait:  # a first start that fails is the teacher's to fix: no restarts
+            self.wait_ready(first=True)
         if self._watcher is None:
             self._watcher = threading.Thread(target=self._watch, daemon=True,
                                              name="kit-vllm-watch")  # fmt: skip
             self._watcher.start()
-        if wait:
-            self.wait_ready()
 
-    def wait_ready(self, timeout: float = START_SECONDS) -> None:
-        """Block until GET /health answers, or fail naming the log."""
+    def wait_ready(
+        self, timeout: float = START_SECONDS, *, first: bool = False
+    ) -> None:
+        """Block until GET /health answers (through restarts), or fail naming the log."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.server.healthy():
                 return
             process = self.process
-            if process is not None and process.poll() is not None:
+            if first and process is not None and process.poll() is not None:
                 self._fail(f"it exited with code {process.returncode}", timeout)
             time.sleep(1)
         self._fail("no answer on /health", timeout)
@@ -117,13 +120,15 @@ class ManagedVllm:
         """Stop the server and do not restart it."""
         self._stopping.set()
         process = self.process
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout)
+        if process is None:
+            return
+        # Its own process group: the engine-core workers it forks go down with it.
+        _signal_group(process, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            process.wait(timeout)
 
     def _spawn(self) -> None:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -141,7 +146,15 @@ class ManagedVllm:
             process = self.process
             if process is not None and process.poll() is not None:
                 log.error("vLLM exited (code %s); restarting", process.returncode)
+                _signal_group(process, signal.SIGKILL)  # workers left by a crash
                 self.restarts += 1
                 time.sleep(min(30, 2 * self.restarts))  # a crash loop must not spin
                 if not self._stopping.is_set():
                     self._spawn()
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass  # already gone
