@@ -64,6 +64,7 @@ class Adapter(Model):
         target = Path(path).expanduser().absolute()
         target.parent.mkdir(parents=True, exist_ok=True)
         fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        fresh.chmod(0o755)  # as a plain mkdir: a serving engine's user may read it
         try:
             self.hf.save_pretrained(fresh)
             (fresh / MANIFEST).write_text(json.dumps(self.manifest, indent=2))

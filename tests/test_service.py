@@ -604,7 +604,7 @@ def test_the_service_loads_weights_even_where_kit_service_url_is_set(
     asked = []
     monkeypatch.setenv("KIT_SERVICE_URL", "http://127.0.0.1:9/services/baeum/")
     monkeypatch.setattr(
-        service, "load_local", lambda name: asked.append(name) or tiny_model
+        service, "load_local", lambda name, engine: asked.append(name) or tiny_model
     )
     app = service.make_app(
         ServiceConfig(dir=tmp_path, model="tiny"), auth=FakeHubAuth({})

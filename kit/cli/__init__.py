@@ -67,6 +67,7 @@ def _serve(args: argparse.Namespace) -> int:
         "max_batch": args.max_batch, "per_student": args.per_student,
         "workers": args.workers, "serial": args.serial or None, "engine": args.engine,
         "engine_url": args.engine_url, "vllm_python": args.vllm_python,
+        "max_lora_rank": args.max_lora_rank,
     }  # fmt: skip
     serve(ServiceConfig.from_env(flags))
     return 0
@@ -93,6 +94,9 @@ def _add_serve(sub) -> None:
         "--engine-url", help="a running vLLM server (default: start one)"
     )
     serve.add_argument("--vllm-python", help="managed vLLM: the Python that has vllm")
+    serve.add_argument(
+        "--max-lora-rank", type=int, help="largest adapter rank vLLM takes (default 64)"
+    )
     serve.set_defaults(func=_serve)
 
 

@@ -10,7 +10,7 @@ import torch
 
 from kit.engines.base import Engine, Sampling
 from kit.engines.torch_engine import TorchEngine
-from kit.engines.vllm_client import AdapterMissing, VllmServer
+from kit.engines.vllm_client import AdapterMissing, EngineFailed, VllmServer
 from kit.errors import ServiceUnavailable
 
 
@@ -33,7 +33,9 @@ class VllmEngine(Engine):
         self.vocab_size, self.pad_id = vocab_size, pad_id
         self.lora = lora  # the name vLLM knows this adapter by (None: the base)
         self.register = register  # loads `lora` again after a server restart
-        self.top_logprobs = 20  # vLLM's default --max-logprobs; learnt on first use
+        # The most the kit asks (next_token_probs' top); a server started with vLLM's
+        # default --max-logprobs 20 refuses that, and is asked for 20 from then on.
+        self.top_logprobs = 100
 
     @property
     def context(self) -> int:
@@ -100,8 +102,13 @@ class VllmEngine(Engine):
         the remaining probability evenly, so it never outranks a returned token.
         """
         known: dict[int, float] = {}
-        top = self._next_logprobs(ids, {"logprobs": self.top_logprobs})
-        known.update(top)
+        try:
+            known.update(self._next_logprobs(ids, {"logprobs": self.top_logprobs}))
+        except EngineFailed as refused:
+            if self.top_logprobs == 20 or "logprobs" not in str(refused):
+                raise
+            self.top_logprobs = 20
+            known.update(self._next_logprobs(ids, {"logprobs": self.top_logprobs}))
         missing = [i for i in dict.fromkeys(wanted) if i not in known]
         if missing:
             asked = {"logprobs": 1, "logprob_token_ids": missing}

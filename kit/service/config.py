@@ -107,6 +107,8 @@ class ServiceConfig:
                           ("vllm_python", "KIT_VLLM_PYTHON")):  # fmt: skip
             if env.get(key):
                 values[name] = env[key]
+        if env.get("KIT_VLLM_MAX_LORA_RANK", "").isdigit():
+            values["max_lora_rank"] = int(env["KIT_VLLM_MAX_LORA_RANK"])
         if env.get("KIT_TEACHER_GROUP"):
             values["teacher_group"] = env["KIT_TEACHER_GROUP"]
         known = {f.name for f in fields(cls)}

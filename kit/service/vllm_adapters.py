@@ -84,6 +84,7 @@ class VllmAdapters:
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
         fresh = Path(tempfile.mkdtemp(prefix=".zero.", dir=target.parent))
+        fresh.chmod(0o755)  # a vLLM running as another user reads it
         try:
             config = LoraConfig(r=8, lora_alpha=16, task_type="CAUSAL_LM",
                                 target_modules=target_modules_for(self.base))  # fmt: skip

@@ -69,7 +69,10 @@ class ManagedVllm:
             "--host", "127.0.0.1", "--port", str(port),
             "--enable-lora", "--max-lora-rank", str(max_lora_rank),
             "--max-loras", str(max_loras), "--max-logprobs", "100",
-            "--dtype", "float32", *(extra or []),
+            "--dtype", "float32",
+            # The kit's settings only: not sampling defaults a model folder may carry
+            # (Qwen2.5-Instruct's repetition_penalty would change greedy answers).
+            "--generation-config", "vllm", *(extra or []),
         ]  # fmt: skip
         self.threads = threads
         self.server = VllmServer(f"http://127.0.0.1:{port}", model=name)
