@@ -6,15 +6,13 @@ import contextlib
 import copy
 import json
 import os
-import shutil
-import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 from kit import messages
 from kit.errors import KitError
-from kit.files import fsync_tree, swap_in
+from kit.files import folder_swapped_in
 from kit.model import Model
 
 MANIFEST = "kit-adapter.json"
@@ -62,17 +60,9 @@ class Adapter(Model):
     def save(self, path: str | os.PathLike) -> Path:
         """Save the adapter to `path` atomically: a crash leaves the old one intact."""
         target = Path(path).expanduser().absolute()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        fresh.chmod(0o755)  # as a plain mkdir: a serving engine's user may read it
-        try:
+        with folder_swapped_in(target) as fresh:
             self.hf.save_pretrained(fresh)
             (fresh / MANIFEST).write_text(json.dumps(self.manifest, indent=2))
-            fsync_tree(fresh)
-            swap_in(fresh, target)
-        except BaseException:
-            shutil.rmtree(fresh, ignore_errors=True)
-            raise
         return target
 
 

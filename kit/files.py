@@ -59,3 +59,21 @@ def written_whole(target: Path) -> Iterator[Path]:
     finally:
         if os.path.exists(partial):
             os.unlink(partial)
+
+
+@contextmanager
+def folder_swapped_in(target: Path) -> Iterator[Path]:
+    """Yield a fresh folder beside `target`; once written it is swapped in as `target`.
+
+    An error leaves the previous `target` as it was and removes the fresh folder.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    fresh.chmod(0o755)  # as a plain mkdir: a serving engine's user may read it
+    try:
+        yield fresh
+        fsync_tree(fresh)
+        swap_in(fresh, target)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise

@@ -9,6 +9,7 @@ environment: plain `kit` calls, as in the lessons.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -162,15 +164,22 @@ load_subconfig({str(ROOT / "deploy/jupyterhub/baeum_config.py")!r})
         self.log.close()
 
 
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    running = Hub(tmp_path_factory.mktemp("hub"))
+@contextlib.contextmanager
+def running_hub(folder: Path) -> Iterator[Hub]:
+    """Start a hub with the Baeum service and the class's servers; stop it after."""
+    running = Hub(folder)
     try:
         running.start()
         running.envs_of = {u: running.spawn(u) for u in (*STUDENTS, TEACHER)}
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    with running_hub(tmp_path_factory.mktemp("hub")) as running:
+        yield running
 
 
 def run_as(hub: Hub, user: str, code: str, timeout: float = 300) -> dict:

@@ -22,7 +22,7 @@ import kit
 from kit import quota
 from kit.loading import load_local
 from tests.hubfake import serving, student
-from tests.test_hub_e2e import STUDENT_WORK, STUDENTS, TEACHER, Hub, class_usage, run_as
+from tests.test_hub_e2e import STUDENT_WORK, STUDENTS, class_usage, run_as, running_hub
 
 ROOT = Path(__file__).resolve().parents[1]
 VLLM_PYTHON = os.environ.get("KIT_VLLM_PYTHON") or str(ROOT / ".venv/vllm/bin/python")
@@ -142,13 +142,8 @@ def hub(tmp_path_factory, vllm):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KIT_SERVICE_ENGINE", "vllm")
         patch.setenv("KIT_VLLM_URL", service.vllm.managed.server.url)
-        running = Hub(tmp_path_factory.mktemp("hub"))
-        try:
-            running.start()
-            running.envs_of = {u: running.spawn(u) for u in (*STUDENTS, TEACHER)}
+        with running_hub(tmp_path_factory.mktemp("hub")) as running:
             yield running
-        finally:
-            running.stop()
 
 
 def test_through_a_real_hub_students_chat_and_fine_tune_on_vllm(hub):

@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
-import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -22,7 +20,7 @@ from kit.engines.tokens import pad_id
 from kit.engines.vllm_client import VllmServer
 from kit.engines.vllm_engine import VllmEngine
 from kit.errors import KitError
-from kit.files import fsync_tree, swap_in
+from kit.files import folder_swapped_in
 from kit.model import Model
 from kit.rng import RNG_LOCK
 
@@ -82,21 +80,13 @@ class VllmAdapters:
         target = self.folder / f"zero-{self.base.fingerprint()}"
         if (target / "adapter_config.json").is_file():
             return target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fresh = Path(tempfile.mkdtemp(prefix=".zero.", dir=target.parent))
-        fresh.chmod(0o755)  # a vLLM running as another user reads it
-        try:
-            config = LoraConfig(r=8, lora_alpha=16, task_type="CAUSAL_LM",
-                                target_modules=target_modules_for(self.base))  # fmt: skip
+        config = LoraConfig(r=8, lora_alpha=16, task_type="CAUSAL_LM",
+                            target_modules=target_modules_for(self.base))  # fmt: skip
+        with folder_swapped_in(target) as fresh:
             with RNG_LOCK, quiet_peft():  # peft draws A at random; B starts at zero
                 peft_model = get_peft_model(shared_copy(self.base.hf), config)
             peft_model.save_pretrained(fresh)
             (fresh / MANIFEST).write_text(json.dumps({"zero": True}))
-            fsync_tree(fresh)
-            swap_in(fresh, target)
-        except BaseException:
-            shutil.rmtree(fresh, ignore_errors=True)
-            raise
         return target
 
     def _register(
