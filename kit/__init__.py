@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "datasets",
     "remote",
+    "retrieval",
     "widgets",
 }  # imported on first use: ipywidgets is not needed to chat
 
@@ -48,6 +49,7 @@ __all__ = [
     "models",
     "quota",
     "remote",
+    "retrieval",
     "set_language",
     "widgets",
 ]
