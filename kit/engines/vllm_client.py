@@ -60,11 +60,6 @@ class VllmServer:
         except httpx.HTTPError:
             return False
 
-    def adapters(self) -> set[str]:
-        """Return the LoRA adapters the server has loaded now."""
-        listed = self.call("GET", "/v1/models")["data"]
-        return {m["id"] for m in listed if m.get("parent")}
-
     def load_adapter(self, name: str, path: str, *, exists_ok: bool = False) -> None:
         """Register a peft adapter folder under `name` (runtime LoRA updating)."""
         try:
