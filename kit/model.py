@@ -237,9 +237,7 @@ class Model:
             print(messages.t("quota_clamped", left=int(left)), file=sys.stderr)
             max_new = max(1, int(left) // len(rows))
         sampling = Sampling(**{**settings, "max_new_tokens": max_new})
-        streamer = (
-            streamer_for(self.tokenizer, stream) if stream and len(rows) == 1 else None
-        )
+        streamer = streamer_for(self.tokenizer, stream, len(rows))
         on_gpu = self.device.type == "cuda"
         budget = {"generations": len(rows), "tokens": max_new * len(rows)}
         with account.charge(on_gpu=on_gpu, **budget) as charge:

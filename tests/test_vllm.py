@@ -9,6 +9,7 @@ exact quotas, and a clear 503 (then recovery) when the server dies mid-request.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -20,6 +21,7 @@ import pytest
 
 import kit
 from kit import quota
+from kit.hub.events import events
 from kit.loading import load_local
 from tests.hubfake import serving, student
 from tests.test_hub_e2e import STUDENT_WORK, STUDENTS, class_usage, run_as, running_hub
@@ -133,6 +135,23 @@ def test_quotas_are_exact_on_vllm(vllm):
     assert after["generations"] == before["generations"] + 3
     assert after["tokens"] == before["tokens"] + sum(r["tokens"] for r in replies)
     assert service.ledger.audit() == []
+
+
+def test_a_streamed_chat_equals_the_unstreamed_one(vllm):
+    """Streamed from vLLM's own stream through the service: the same reply, in pieces."""
+    client, _ = vllm
+    body = {"messages": [{"role": "user", "content": QUESTIONS[3]}],
+            "max_new_tokens": 24}  # fmt: skip
+    alone = client.post("api/chat", headers=auth("tok-b"), json=body).json()
+    with client.stream("POST", "api/chat", headers=auth("tok-b"),
+                       json={**body, "stream": True}) as answer:  # fmt: skip
+        seen = [(name, json.loads(data)) for name, data in events(answer.iter_lines())]
+    pieces = [data["text"] for name, data in seen if name == "token"]
+    assert seen[-1][0] == "done" and len(pieces) >= 3, seen
+    final = seen[-1][1]
+    assert "".join(pieces) == final["text"] == alone["text"]
+    assert (final["tokens"], final["prompt_tokens"]) == (alone["tokens"],
+                                                          alone["prompt_tokens"])  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -48,8 +48,9 @@ class Engine(ABC):
     ) -> list[list[int]]:
         """Return each row's new ids, up to and including the first stop id.
 
-        `streamer` has transformers' streamer interface (put/end) and is only given
-        for one row; `abort`, when set, ends generation early (the service stops).
+        `streamer` has transformers' streamer interface (put/end): one row's, or a
+        batch's RowStreamer; `abort`, when set, ends generation early (the service
+        stops); a BatchAbort also stops single rows (kit.engines.streaming.for_row).
         """
 
     @abstractmethod

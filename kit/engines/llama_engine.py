@@ -12,6 +12,7 @@ import torch
 from kit.engines.base import Engine, Sampling
 from kit.engines.gguf_lora import NotConvertible, digest, lora_layers, write_adapter
 from kit.engines.llama_runtime import Runtime
+from kit.engines.streaming import for_row
 from kit.engines.torch_engine import TorchEngine
 from kit.paths import cache_dir, is_writable
 from kit.rng import seeded
@@ -79,8 +80,9 @@ class LlamaCppEngine(Engine):
         with runtime.lock, seeded(sampling.seed, torch.device("cpu")):
             runtime.fit(max(len(row) for row in rows) + sampling.max_new_tokens)
             runtime.use_adapter(self.adapter)
-            for row in rows:
-                answers.append(self._one(list(row), sampling, stops, streamer, abort))
+            for i, row in enumerate(rows):  # a batch's streamer and abort, per row
+                answers.append(self._one(list(row), sampling, stops,
+                                         for_row(streamer, i), for_row(abort, i)))  # fmt: skip
         return answers
 
     def next_token_logits(

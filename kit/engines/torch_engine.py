@@ -34,15 +34,19 @@ class TorchEngine(Engine):
         device = self.hf.device
         ids, mask = left_pad(rows, self.pad_id)
         config = self._config(sampling, stops)
+        criteria = _stopping(abort, ids.shape[1])
         with torch.inference_mode(), seeded(sampling.seed, device):
             out = self.hf.generate(
                 input_ids=ids.to(device),
                 attention_mask=mask.to(device),
                 generation_config=config,
                 streamer=streamer,
-                stopping_criteria=_stopping(abort),
+                stopping_criteria=criteria,
             )
-        return [until_stop(row.tolist(), stops) for row in out[:, ids.shape[1] :]]
+        cuts = criteria[0].cuts if criteria else {}
+        new = out[:, ids.shape[1] :].tolist()
+        # A row stopped alone gets padding after its stop: its answer ends there.
+        return [until_stop(row[: cuts.get(i)], stops) for i, row in enumerate(new)]
 
     def next_token_logits(
         self, ids: Sequence[int], *, wanted: Sequence[int] = ()
@@ -86,13 +90,28 @@ def left_pad(
     return ids, mask
 
 
-def _stopping(abort: threading.Event | None) -> StoppingCriteriaList | None:
-    """Return criteria that end generation once `abort` is set (None: never)."""
+def _stopping(abort, prompt: int) -> StoppingCriteriaList | None:
+    """Return criteria that end generation once `abort` is set (None: never).
+
+    A kit.engines.streaming.BatchAbort also stops single rows (their reader left);
+    `cuts` records how many new tokens each such row had made by then.
+    """
     if abort is None:
         return None
 
     class _Aborted(StoppingCriteria):
+        def __init__(self) -> None:
+            self.cuts: dict[int, int] = {}
+
         def __call__(self, input_ids, scores, **kwargs) -> torch.Tensor:
-            return torch.full((input_ids.shape[0],), abort.is_set(), dtype=torch.bool)
+            rows, device = input_ids.shape[0], input_ids.device
+            if not hasattr(abort, "stopped"):
+                return torch.full(
+                    (rows,), abort.is_set(), dtype=torch.bool, device=device
+                )
+            stopped = abort.stopped()
+            for i in (i for i, stop in enumerate(stopped) if stop):
+                self.cuts.setdefault(i, input_ids.shape[1] - prompt)
+            return torch.tensor(stopped, dtype=torch.bool, device=device)
 
     return StoppingCriteriaList([_Aborted()])

@@ -9,6 +9,7 @@ from collections.abc import Callable, Collection, Sequence
 import torch
 
 from kit.engines.base import Engine, Sampling
+from kit.engines.streaming import for_row, row_stopped
 from kit.engines.torch_engine import TorchEngine
 from kit.engines.vllm_client import AdapterMissing, EngineFailed, VllmServer
 from kit.errors import ServiceUnavailable
@@ -78,14 +79,19 @@ class VllmEngine(Engine):
         if not sampling.greedy and sampling.seed is not None:
             body["seed"] = sampling.seed
         answers: list[list[int]] = [[] for _ in rows]
+        for i, row in enumerate(rows):  # the prompt, which a streamer skips
+            if streamer is not None:
+                for_row(streamer, i).put(torch.tensor([list(row)]))
         for chunk in self._stream(body):
             for choice in chunk["choices"]:
-                new = choice.get("token_ids") or []
-                answers[choice["index"]].extend(new)
+                index, new = choice["index"], choice.get("token_ids") or []
+                if row_stopped(abort, index):
+                    continue  # its reader left: the row's answer ends where it was
+                answers[index].extend(new)
                 if streamer is not None and new:
-                    streamer.put(torch.tensor([new]))
+                    for_row(streamer, index).put(torch.tensor([new]))
                 if choice.get("finish_reason") == "stop":
-                    _close_with_stop(answers[choice["index"]], choice, stops)
+                    _close_with_stop(answers[index], choice, stops)
             if abort is not None and abort.is_set():
                 break  # closing the stream makes vLLM drop the request
         if streamer is not None:

@@ -12,7 +12,9 @@ from kit.checks import (
     checked_conversation,
     generation_settings,
 )
+from kit.engines.streaming import PieceDisplay
 from kit.errors import KitError, SettingError
+from kit.hub.events import stream_call
 from kit.hub.http import call
 from kit.model import Model
 from kit.notebook import in_notebook
@@ -95,8 +97,8 @@ class RemoteModel(Model):
         """Answer a message or a conversation; temperature=0 is greedy and repeatable."""
         conversation = checked_conversation(messages_or_text, system)
         settings = generation_settings(max_new_tokens, temperature, top_p, top_k, seed)
-        answer = self._post("api/chat", {"messages": conversation, **settings})
-        return _shown(_reply(answer, strip=True), stream)
+        body = {"messages": conversation, **settings}
+        return self._answer("api/chat", body, stream, strip=True)
 
     def generate(
         self,
@@ -112,8 +114,8 @@ class RemoteModel(Model):
         """Continue `prompt` as raw text (no chat template)."""
         check_text(prompt)
         settings = generation_settings(max_new_tokens, temperature, top_p, top_k, seed)
-        answer = self._post("api/generate", {"prompt": prompt, **settings})
-        return _shown(_reply(answer, strip=False), stream)
+        body = {"prompt": prompt, **settings}
+        return self._answer("api/generate", body, stream, strip=False)
 
     def chat_batch(
         self,
@@ -192,6 +194,30 @@ class RemoteModel(Model):
             body = {**body, "adapter": self.adapter_id}
         return call("POST", path, body, base=self.url)
 
+    def _answer(self, path: str, body: dict, stream, *, strip: bool) -> Reply:
+        """Return a reply; where local mode would stream, show its pieces as they come."""
+        stream = in_notebook() if stream is None else stream
+        if not stream:
+            return _reply(self._post(path, body), strip=strip)
+        if self.adapter_id is not None:
+            body = {**body, "adapter": self.adapter_id}
+        show = PieceDisplay(stream)
+        try:
+            answer, streamed = stream_call(path, body, show, base=self.url)
+        except KitError as error:  # a service older than streaming: ask it whole
+            if (
+                error.key != "service_unknown_field"
+                or error.fields.get("name") != "stream"
+            ):
+                raise
+            answer, streamed = call("POST", path, body, base=self.url), False
+        if not streamed:
+            return _shown(_reply(answer, strip=strip), stream)
+        show.end()
+        reply = _reply(answer, strip=strip)
+        reply.streamed = stream is True  # already on screen: not shown again as Out[n]
+        return reply
+
     def _generate_batch(self, rows, settings, stream=False):
         raise WeightsElsewhere("remote_no_weights", attribute="_generate_batch",
                                url=self.url)  # fmt: skip
@@ -226,7 +252,7 @@ def _reply(answer: dict, *, strip: bool, notice: bool = True) -> Reply:
 
 def _shown(reply: Reply, stream) -> Reply:
     """Show the whole reply where local mode would have streamed it."""
-    # The service answers whole, so "streaming" prints it once when it arrives: a
+    # A service that answered whole: "streaming" prints it once when it arrives, so a
     # notebook cell looks the same as in local mode, only without the typing effect.
     stream = in_notebook() if stream is None else stream
     if callable(stream):

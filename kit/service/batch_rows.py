@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import concurrent.futures
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 
+from kit.engines.streaming import BatchAbort, RowStreamer
 from kit.model import Model
 from kit.results import Reply
+
+
+@dataclass(eq=False)
+class Reader:
+    """Someone reading one row as it is made: where its pieces go, and if they left."""
+
+    send: Callable[[str], None]
+    left: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(eq=False)
@@ -21,6 +32,9 @@ class Request:
     future: concurrent.futures.Future
     replies: list[Reply | None] = field(default_factory=list)
     waiting: int = 0  # rows not answered yet
+    readers: list[Reader | None] | None = (
+        None  # streamed rows (kit.service.event_stream)
+    )
 
     @property
     def seeded(self) -> bool:
@@ -34,6 +48,12 @@ class Row:
     index: int
     ids: torch.Tensor
     fits: bool  # prompt + max_new_tokens within the context: no clamp by neighbours
+
+    @property
+    def reader(self) -> Reader | None:
+        """Return who reads this row as it is made (None: it is answered whole)."""
+        readers = self.request.readers
+        return readers[self.index] if readers else None
 
 
 def compatible(lead: Row, row: Row) -> bool:
@@ -64,3 +84,22 @@ def fail(future: concurrent.futures.Future, error: BaseException) -> None:
         future.set_exception(error)
     except concurrent.futures.InvalidStateError:
         pass  # already answered, failed or cancelled
+
+
+def without_gone(batch: list[Row]) -> list[Row]:
+    """Drop rows whose reader left while queued: their request is cancelled, uncharged."""
+    gone = [row for row in batch if row.reader is not None and row.reader.left.is_set()]
+    for row in gone:
+        row.request.future.cancel()
+    return [row for row in batch if all(row is not g for g in gone)]
+
+
+def streams(batch: list[Row], whole: threading.Event):
+    """Return a batch's streamer (False: nobody reads) and what stops it, or its rows."""
+    readers = [row.reader for row in batch]
+    if not any(readers):
+        return False, whole
+    model = batch[0].request.model
+    senders = [reader.send if reader else None for reader in readers]
+    streamer = RowStreamer(model.tokenizer, senders, model._stop_ids())
+    return streamer, BatchAbort(whole, [r.left if r else None for r in readers])

@@ -17,7 +17,16 @@ from kit.ledger.policy import Policy
 from kit.ledger.store import Ledger
 from kit.model import Model
 from kit.rng import RNG_LOCK
-from kit.service.batch_rows import Request, Row, compatible, fail, resolve
+from kit.service.batch_rows import (
+    Reader,
+    Request,
+    Row,
+    compatible,
+    fail,
+    resolve,
+    streams,
+    without_gone,
+)
 
 log = logging.getLogger(__name__)
 SETTINGS = ("max_new_tokens", "temperature", "top_p", "top_k", "seed")
@@ -102,8 +111,12 @@ class Batcher:
         rows: list[torch.Tensor],
         settings: dict,
         model: Model | None = None,
+        readers: list[Reader | None] | None = None,
     ) -> concurrent.futures.Future:
-        """Queue prompt ids for `student`; the future gives list[Reply] in row order."""
+        """Queue prompt ids for `student`; the future gives list[Reply] in row order.
+
+        `readers` (one per row, or None) get each row's text as it is made.
+        """
         model = model or self.model
         settings = {
             k: settings[k] for k in SETTINGS
@@ -115,6 +128,7 @@ class Batcher:
             model._check_length(int(row.shape[0]), 1)
         future: concurrent.futures.Future = concurrent.futures.Future()
         request = Request(student, model, settings, future, [None] * len(rows))
+        request.readers = readers if readers and len(readers) == len(rows) else None
         request.waiting = len(rows)
         limit = model.context_length - settings["max_new_tokens"]
         with self._work:
@@ -234,6 +248,9 @@ class Batcher:
 
     def _answer(self, batch: list[Row]) -> None:
         """Generate one batch and hand each reply to its request."""
+        batch = without_gone(batch)  # streamed rows whose reader left while queued
+        if not batch:
+            return
         lead = batch[0].request
         settings = dict(lead.settings)
         sampled = settings["temperature"] > 0
@@ -242,10 +259,11 @@ class Batcher:
         # Sampling here draws from torch's one generator, shared with jobs (kit.rng).
         local = sampled and lead.model.engine.local_rng
         try:
+            streamer, abort = streams(batch, self._abort)  # readers get their rows
             with quota.acting_as(self._exempt), RNG_LOCK if local else nullcontext():
                 replies = lead.model._generate_batch(
-                    [row.ids for row in batch], settings, stream=False,
-                    abort=self._abort,
+                    [row.ids for row in batch], settings, stream=streamer,
+                    abort=abort,
                 )  # fmt: skip
             if self._abort.is_set():  # cut short by stop(): not an answer
                 raise ServiceUnavailable("service_stopping")
