@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -68,15 +69,19 @@ VLLM_PYTHON = str(ROOT / ".venv/vllm/bin/python")
 def serve(port: int, folder: Path, serial: bool, students: int, engine: str) -> None:
     """Run one service until killed (the child process of main)."""
     from kit.service.config import ServiceConfig
-    from kit.service.server import http_server, make_app
+    from kit.service.server import http_server, make_app, run_until
 
     vllm = {"vllm_python": VLLM_PYTHON} if engine == "vllm" else {}
     config = ServiceConfig(dir=folder, port=port, serial=serial, engine=engine, **vllm)
     names = [student(i) for i in range(students)] + [TEACHER]
 
     async def run() -> None:
-        http_server(make_app(config, auth=FakeHub(names))).listen(port, "127.0.0.1")
-        await asyncio.Event().wait()
+        app = make_app(config, auth=FakeHub(names))
+        server = http_server(app)
+        server.listen(port, "127.0.0.1")
+        stop = asyncio.Event()  # terminate() stops the service, and its vLLM with it
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await run_until(app, server, stop)
 
     asyncio.run(run())
 

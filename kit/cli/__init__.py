@@ -67,7 +67,8 @@ def _serve(args: argparse.Namespace) -> int:
         "max_batch": args.max_batch, "per_student": args.per_student,
         "workers": args.workers, "serial": args.serial or None, "engine": args.engine,
         "engine_url": args.engine_url, "vllm_python": args.vllm_python,
-        "max_lora_rank": args.max_lora_rank,
+        "max_lora_rank": args.max_lora_rank, "finetune_runner": args.finetune_runner,
+        "worker_lease": args.worker_lease,
     }  # fmt: skip
     serve(ServiceConfig.from_env(flags))
     return 0
@@ -95,13 +96,23 @@ def _add_serve(sub) -> None:
     )
     serve.add_argument("--vllm-python", help="managed vLLM: the Python that has vllm")
     serve.add_argument(
-        "--max-lora-rank", type=int, help="largest adapter rank vLLM takes (default 64)"
+        "--max-lora-rank", type=int, help="largest adapter rank vLLM takes (default 8)"
+    )
+    serve.add_argument(
+        "--finetune-runner",
+        choices=("in-process", "workers"),
+        help="who trains fine-tunes (default: KIT_FINETUNE_RUNNER, in-process); "
+        "workers: `kit finetune-worker`, with KIT_WORKER_TOKEN",
+    )
+    serve.add_argument(
+        "--worker-lease", type=float, help="seconds a silent worker keeps its job (600)"
     )
     serve.set_defaults(func=_serve)
 
 
 def parser() -> argparse.ArgumentParser:
     """Return the argument parser of the `kit` command."""
+    from kit.cli import finetune_worker
     from kit.cli import quota as quota_cli
 
     top = argparse.ArgumentParser(prog="kit", description=__doc__)
@@ -120,6 +131,7 @@ def parser() -> argparse.ArgumentParser:
     page.set_defaults(func=_app)
     quota_cli.add_subcommands(sub)
     _add_serve(sub)
+    finetune_worker.add_subcommand(sub)
     return top
 
 

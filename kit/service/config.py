@@ -11,6 +11,8 @@ from urllib.parse import urlparse
 DEFAULT_PORT = 8765
 DEFAULT_PREFIX = "/services/baeum/"
 ENGINES = ("in-process", "vllm")
+RUNNERS = ("in-process", "workers")  # who trains fine-tunes: the service, or workers
+MIN_WORKER_TOKEN = 16  # characters of KIT_WORKER_TOKEN: a shared secret, not a name
 
 
 def _default_dir() -> Path:
@@ -45,7 +47,14 @@ class ServiceConfig:
     engine: str = "in-process"  # or "vllm": generation handed to a vLLM server
     engine_url: str | None = None  # a running vLLM server; None: start one (managed)
     vllm_python: str | None = None  # managed: the Python that has vllm (its own venv)
-    max_lora_rank: int = 64  # managed: the largest student adapter vLLM accepts
+    # The largest student adapter vLLM accepts. vLLM pads every LoRA to this rank, so
+    # it sets the cost of all traffic: 16 students on the zero adapter made 105-126
+    # tok/s at 8, 76-82 at 16, 44-48 at 64 (benchmarks/vllm_lora_rank.py).
+    # 8 is kit.finetune's default rank.
+    max_lora_rank: int = 8
+    finetune_runner: str = "in-process"  # or "workers": `kit finetune-worker` trains
+    worker_token: str | None = field(default=None, repr=False)  # KIT_WORKER_TOKEN
+    worker_lease: float = 600.0  # seconds a silent worker keeps its job
 
     def __post_init__(self) -> None:
         self.dir = Path(self.dir).expanduser()
@@ -64,6 +73,22 @@ class ServiceConfig:
 
             raise SettingError("engine_unknown_service", value=self.engine,
                                names=", ".join(ENGINES))  # fmt: skip
+        self._check_runner()
+
+    def _check_runner(self) -> None:
+        """Refuse a runner the service does not know, or workers without a token."""
+        from kit.errors import SettingError
+
+        self.finetune_runner = self.finetune_runner.strip().lower()
+        if self.finetune_runner not in RUNNERS:
+            raise SettingError("finetune_runner_unknown", value=self.finetune_runner,
+                               names=", ".join(RUNNERS))  # fmt: skip
+        token = self.worker_token or ""
+        if self.finetune_runner == "workers" and len(token) < MIN_WORKER_TOKEN:
+            raise SettingError("worker_token_missing", least=MIN_WORKER_TOKEN)
+        if not 1 <= float(self.worker_lease) <= 86400:
+            raise SettingError("bad_number", name="worker_lease", low=1, high=86400,
+                               value=self.worker_lease, example=600)  # fmt: skip
 
     @property
     def adapters_dir(self) -> Path:
@@ -111,6 +136,12 @@ class ServiceConfig:
             values["max_lora_rank"] = int(env["KIT_VLLM_MAX_LORA_RANK"])
         if env.get("KIT_TEACHER_GROUP"):
             values["teacher_group"] = env["KIT_TEACHER_GROUP"]
+        for name, key in (("finetune_runner", "KIT_FINETUNE_RUNNER"),
+                          ("worker_token", "KIT_WORKER_TOKEN")):  # fmt: skip
+            if env.get(key, "").strip():
+                values[name] = env[key].strip()
+        if env.get("KIT_WORKER_LEASE", "").strip():
+            values["worker_lease"] = _seconds(env["KIT_WORKER_LEASE"])
         known = {f.name for f in fields(cls)}
         for name, value in (flags or {}).items():
             if name not in known:
@@ -118,3 +149,14 @@ class ServiceConfig:
             if value is not None:
                 values[name] = value
         return cls(**values)
+
+
+def _seconds(text: str) -> float:
+    """Return a number of seconds from the environment, or say which setting is wrong."""
+    try:
+        return float(text)
+    except ValueError:
+        from kit.errors import SettingError
+
+        raise SettingError("bad_number", name="KIT_WORKER_LEASE", low=1, high=86400,
+                           value=text, example=600) from None  # fmt: skip

@@ -13,6 +13,7 @@ from kit.service.adapters import (
     ShareHandler,
     UploadHandler,
 )
+from kit.service.event_stream import StreamingHandler
 from kit.service.http import BaseHandler
 from kit.service.quota import (
     ClassQuotaHandler,
@@ -20,6 +21,7 @@ from kit.service.quota import (
     QuotaHandler,
     UsageHandler,
 )
+from kit.service.worker_handlers import WORKER_ROUTES
 
 SETTINGS = ("max_new_tokens", "temperature", "top_p", "top_k", "seed")
 FINETUNE_FIELDS = ("rows", "lang", "name", "dataset", "settings")
@@ -59,8 +61,8 @@ class InfoHandler(BaseHandler):
         self.reply(self.service.info())
 
 
-class ChatHandler(BaseHandler):
-    """POST api/chat: answer one conversation."""
+class ChatHandler(StreamingHandler):
+    """POST api/chat: answer one conversation (streamed: "stream": true)."""
 
     async def post(self) -> None:
         data = self.body({"messages", "system", "adapter", *SETTINGS}, ["messages"])
@@ -71,9 +73,7 @@ class ChatHandler(BaseHandler):
         ids = await self.service.in_tokens(
             chat_ids, self.service.model, data["messages"], data.get("system")
         )
-        replies, clamped = await self.service.generate(
-            self.student, [ids], settings, adapter
-        )
+        replies, clamped = await self.answer([ids], settings, adapter, strip=True)
         self.reply(reply_json(replies[0], clamped, strip=True))
 
 
@@ -105,8 +105,8 @@ class ChatBatchHandler(BaseHandler):
         self.reply({"replies": answers})
 
 
-class GenerateHandler(BaseHandler):
-    """POST api/generate: continue a raw-text prompt."""
+class GenerateHandler(StreamingHandler):
+    """POST api/generate: continue a raw-text prompt (streamed: "stream": true)."""
 
     async def post(self) -> None:
         data = self.body({"prompt", "adapter", *SETTINGS}, ["prompt"])
@@ -117,9 +117,7 @@ class GenerateHandler(BaseHandler):
         ids = await self.service.in_tokens(
             prompt_ids, self.service.model, data["prompt"]
         )
-        replies, clamped = await self.service.generate(
-            self.student, [ids], settings, adapter
-        )
+        replies, clamped = await self.answer([ids], settings, adapter)
         self.reply(reply_json(replies[0], clamped, strip=False))
 
 
@@ -228,6 +226,7 @@ ROUTES = [
     ("api/quota/limits", LimitsHandler),
     ("api/finetune", FinetuneHandler),
     ("api/jobs/([^/]+)", JobHandler),
+    *WORKER_ROUTES,  # remote fine-tune workers (kit/service/worker_handlers.py)
     ("api/adapters", AdaptersHandler),
     ("api/adapters/([^/]+)/([^/]+)", AdapterHandler),
     ("api/adapters/([^/]+)/([^/]+)/copy", CopyHandler),

@@ -4,6 +4,7 @@ A job's record is folder/<id>.json, rewritten atomically at each change. States:
 queued -> running -> done | stopped | failed, or interrupted (the service stopped or
 restarted first; nothing saved). "stopped" means today's quota ran out mid-way: the
 adapter keeps the steps done and `error` holds the quota message that stopped it.
+With `--finetune-runner workers`, remote workers train them (see worker_jobs).
 """
 
 from __future__ import annotations
@@ -23,13 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from kit import datasets, messages, quota
-from kit.errors import (
-    KitError,
-    NotAllowed,
-    NotFound,
-    QuotaExceeded,
-    ServiceUnavailable,
-)
+from kit.errors import KitError, NotAllowed, NotFound, QuotaExceeded, ServiceUnavailable
 from kit.finetune import finetune
 from kit.model import Model
 from kit.prompt import Prompt
@@ -50,6 +45,7 @@ class _Job:
     data: datasets.Dataset
     prompt: Prompt
     settings: dict
+    request: dict  # as submitted: what a remote worker checks and trains again
 
 
 class JobQueue:
@@ -115,11 +111,12 @@ class JobQueue:
         owner_folder(student)
         job_id = secrets.token_hex(6)
         name = check_name(f"ft-{job_id}" if name is None else name)
+        asked = dict(rows=rows, settings=settings, lang=lang, dataset=dataset)
         data, prompt, settings = check_request(
             self.model, rows, settings, lang=lang, max_rows=self.max_rows,
             dataset=dataset,
         )  # fmt: skip
-        _check_quota(self.quota_for(student), settings["steps"])
+        check_quota(self.quota_for(student), settings["steps"])
         record = {"id": job_id, "student": student, "name": name, "state": "queued",
                   "position": None, "step": 0, "steps": settings["steps"], "losses": [],
                   "adapter": None, "error": None, "created": _now(), "started": None,
@@ -129,7 +126,7 @@ class JobQueue:
                 raise ServiceUnavailable("service_stopping")
             self._records[job_id] = record
             self._queues.setdefault(student, deque()).append(
-                _Job(record, data, prompt, settings)
+                _Job(record, data, prompt, settings, asked)
             )
             self._write(record)
             self._work.notify()
@@ -169,21 +166,31 @@ class JobQueue:
                     self._work.wait()
                 if self._stopping.is_set():
                     return
-                student = next(iter(self._queues))  # round-robin: first in turn
-                job = self._queues[student].popleft()
-                if self._queues[student]:
-                    self._queues.move_to_end(student)
-                else:
-                    del self._queues[student]
-                job.record.update(state="running", started=_now())
-                self._write(job.record)
+                job = self._next()
             self._train(job)
+
+    def take(self) -> _Job | None:
+        """Return the next job in turn, now running (None: none queued, or stopping)."""
+        with self._lock:
+            stopping = self._stopping.is_set()
+            return None if stopping or not self._queues else self._next()
+
+    def _next(self) -> _Job:  # the lock held
+        student = next(iter(self._queues))  # round-robin: first in turn
+        job = self._queues[student].popleft()
+        if self._queues[student]:
+            self._queues.move_to_end(student)
+        else:
+            del self._queues[student]
+        job.record.update(state="running", started=_now())
+        self._write(job.record)
+        return job
 
     def _train(self, job: _Job) -> None:
         """Run one job as its student; record done, stopped, failed or interrupted."""
         record = job.record
         account = self.quota_for(record["student"])
-        steps = JobSteps(account, self.model, record, self._progress, self._stopping)
+        steps = JobSteps(account, self.model, record, self.progress, self._stopping)
         outcome: dict = {}
         try:
             steps.hold()  # LoRA's random initial weights: the RNG is ours until step 1
@@ -217,12 +224,17 @@ class JobQueue:
             log.exception("fine-tune job %s failed", record["id"])
             failed = KitError("finetune_failed", id=record["id"])
             outcome = {"state": "failed", "error": job_error(failed)}
+        self.end(record, outcome)
+
+    def end(self, record: dict, outcome: dict) -> None:
+        """Record a job's end (done, stopped, failed, interrupted); wake its waiters."""
         with self._lock:
             record.update(outcome, finished=_now())
             self._write(record)
             self._ended.notify_all()
 
-    def _progress(self, record: dict, step: int, loss: float) -> None:
+    def progress(self, record: dict, step: int, loss: float) -> None:
+        """Record a job's step and loss (written to disk every few steps)."""
         with self._lock:
             record["step"] = step
             record["losses"].append(loss)
@@ -271,7 +283,7 @@ class JobQueue:
         return view
 
 
-def _check_quota(account: quota.Quota, steps: int) -> None:
+def check_quota(account: quota.Quota, steps: int) -> None:
     """Refuse now, as local mode does, a job needing more steps than are left today."""
     left = account.left("finetune_steps")
     if left is not None and left < steps:

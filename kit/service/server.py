@@ -37,7 +37,7 @@ class Service:
     def __init__(self, config: ServiceConfig, model: Model, auth) -> None:
         from kit.service.adapter_store import AdapterStore
         from kit.service.batching import Batcher
-        from kit.service.jobs import JobQueue
+        from kit.service.worker_jobs import job_queue
 
         self.config = config
         # With vLLM, vLLM generates; this process trains and tokenizes.
@@ -62,8 +62,7 @@ class Service:
                                **parallel)  # fmt: skip
         served = self.vllm.adapters if self.vllm else None
         self.store = AdapterStore(config.adapters_dir, model, served=served)
-        self.jobs = JobQueue(model, self.store, config.jobs_dir, self.quota,
-                             workers=config.workers, max_rows=config.max_rows)  # fmt: skip
+        self.jobs = job_queue(config, model, self.store, self.quota)  # here, or workers
         self._in_flight, self._stopped = 0, False
         self._idle = threading.Condition()
         self._info: dict | None = None
@@ -157,9 +156,9 @@ class Service:
         return min(room, wanted) if wanted else room
 
     async def generate(
-        self, student: str, rows: list[torch.Tensor], settings: dict, adapter=None
-    ) -> tuple[list[Reply], int | None]:
-        """Answer `rows` for `student` in the shared batches; charge what they used."""
+        self, student: str, rows: list[torch.Tensor], settings: dict, adapter=None, readers=None
+    ) -> tuple[list[Reply], int | None]:  # fmt: skip
+        """Answer `rows` in the shared batches, streamed to `readers`; charge `student`."""
         longest = max(int(row.shape[0]) for row in rows)
         if longest > self.prompt_limit():
             raise SettingError("prompt_too_long", tokens=longest,
@@ -176,7 +175,7 @@ class Service:
         on_gpu = self.model.device.type == "cuda"
         budget = {"generations": count, "tokens": max_new * count}
         async with self.charged(account, on_gpu=on_gpu, **budget) as charge:
-            future = self.batcher.submit(student, rows, settings, model=adapter)
+            future = self.batcher.submit(student, rows, settings, adapter, readers)
             replies = await asyncio.wrap_future(future)
             used = {"generations": count, "tokens": sum(r.tokens for r in replies)}
             if on_gpu:  # the batch's time on the GPU, not the time spent queued

@@ -37,7 +37,7 @@ class VllmAdapters:
         server: VllmServer,
         folder: Path,
         *,
-        max_rank: int = 64,
+        max_rank: int = 8,
         keep: int = 16,
     ) -> None:
         self.base, self.server, self.folder = base, server, Path(folder)

@@ -21,6 +21,17 @@ BESIDE = ("config.json", "generation_config.json", "tokenizer.json",
           "vocab.json", "merges.txt", "tokenizer.model")  # fmt: skip
 
 
+# Run before vLLM replaces it (exec): the server gets SIGTERM when the service dies,
+# even by SIGKILL, so no orphan keeps the port and its 5 GB (its own process group,
+# kept for a clean group stop, would otherwise outlive the service).
+ORPHAN_GUARD = (
+    "import ctypes, os, signal, sys\n"
+    "if sys.platform == 'linux':\n"
+    "    ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PDEATHSIG\n"
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])\n"
+)
+
+
 def vllm_folder(folder: Path, weights: Path | None, into: Path) -> Path:
     """Return a folder vLLM can serve: `folder` itself, or links with one model.safetensors.
 
@@ -56,7 +67,7 @@ class ManagedVllm:
         name: str,
         port: int,
         log_file: Path,
-        max_lora_rank: int = 64,
+        max_lora_rank: int = 8,
         max_loras: int = 4,
         threads: str | None = None,
         extra: list[str] | None = None,
@@ -136,8 +147,8 @@ class ManagedVllm:
     def _spawn(self) -> None:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_file, "ab") as out:
-            command = [self.python, "-m", "vllm.entrypoints.openai.api_server",
-                       *self.args]  # fmt: skip
+            command = [self.python, "-c", ORPHAN_GUARD, "-m",
+                       "vllm.entrypoints.openai.api_server", *self.args]  # fmt: skip
             log.info("starting vLLM: %s", " ".join(command))
             self.process = subprocess.Popen(command, env=self.environment(),
                                             stdout=out, stderr=subprocess.STDOUT,
