@@ -259,11 +259,20 @@ def prompt(
 
 
 def _squash(text: str) -> str:
-    """Return text without spaces and with one kind of dash, for comparing answers."""
+    """Return text without spaces, with one kind of dash and times as 8:30, not 08:30."""
     text = DASHES.sub("-", str(text).lower())
-    return re.sub(r"(?<=\d),(?=\d{3})", "", "".join(text.split()))
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", "".join(text.split()))
+    return re.sub(r"(?<!\d)0(?=\d:\d\d)", "", text)
 
 
 def has_answer(reply: str, answer: str) -> bool:
-    """Return True if the reply contains the expected answer (spaces, dashes ignored)."""
-    return bool(str(answer).strip()) and _squash(answer) in _squash(reply)
+    """Return True if the reply contains the expected answer (spaces, dashes ignored).
+
+    A number is matched whole: "8:30" is not in "18:30", nor "5일" in "15일".
+    """
+    wanted = _squash(answer)
+    if not wanted:
+        return False
+    before = r"(?<!\d)" if wanted[0].isdigit() else ""
+    after = r"(?!\d)" if wanted[-1].isdigit() else ""
+    return re.search(before + re.escape(wanted) + after, _squash(reply)) is not None

@@ -129,10 +129,17 @@ def test_the_prompt_holds_the_passages_then_the_question_in_the_language():
         ("A dinner costs 5500 won.", "5,500 won", True),
         ("결석계는 5 일 안에 내요.", "5일", True),
         ("Homeroom starts at 08:30.", "08:20", False),
+        ("Homeroom starts at 8:30.", "08:30", True),
+        ("조회는 08:30에 시작해요.", "8:30", True),
+        ("The library closes at 18:30.", "8:30", False),
+        ("결석계는 15일 안에 내요.", "5일", False),
+        ("It costs 5,500 won.", "500 won", False),
         ("I don't know.", "", False),
     ],
 )
-def test_has_answer_ignores_spaces_dashes_and_thousands_commas(reply, answer, expected):
+def test_has_answer_ignores_spaces_dashes_commas_and_leading_zeros(
+    reply, answer, expected
+):
     assert retrieval.has_answer(reply, answer) is expected
 
 
